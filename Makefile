@@ -1,0 +1,39 @@
+# Replyline: `make demo` and `make test` are all a newcomer needs; both set everything up.
+.PHONY: install demo test lint bench db-stop clean
+
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+# pip's offline mirrors print a warning per package they do not carry; hide only those lines.
+PIP_QUIET := 2>&1 | grep -v "is ignored: it is neither a file nor a directory" || true
+
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip $(PIP_QUIET)
+	$(BIN)/python -m pip install -q -e '.[dev]' $(PIP_QUIET)
+	$(BIN)/python -c "import sender_service, dagster_project"
+	touch $@
+
+demo: install
+	$(BIN)/replyline demo
+
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy sender_service dagster_project tests bench
+
+bench: install
+	$(BIN)/python -m bench
+
+db-stop: install
+	$(BIN)/replyline db stop
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Benchmarks: each module measures against a baseline taken in the same run and prints ratios."""

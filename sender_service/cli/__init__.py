@@ -1,0 +1,59 @@
+"""The one CLI, `replyline`: a Click group with one module per area.
+
+Bad input answers with one line on stderr and exit code 2, never Click's usage block.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import click
+import psycopg
+from sqlalchemy.exc import OperationalError
+
+from sender_service.cli.db import db
+from sender_service.cli.demo import demo
+
+
+class ReplylineGroup(click.Group):
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(
+                args, prog_name or "replyline", complete_var, standalone_mode=False, **extra
+            )
+        except click.exceptions.Abort:
+            click.echo("replyline: aborted", err=True)
+            sys.exit(1)
+        except click.ClickException as exc:
+            click.echo(f"replyline: error: {exc.format_message()}", err=True)
+            sys.exit(2)
+        except (psycopg.OperationalError, OperationalError) as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            click.echo(f"replyline: error: cannot reach the database: {reason}", err=True)
+            sys.exit(1)
+        if isinstance(result, int) and result:
+            sys.exit(result)
+        return result
+
+
+@click.group(cls=ReplylineGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """Replyline: answer positive replies fast and safely; measure what books meetings."""
+
+
+cli.add_command(db)
+cli.add_command(demo)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli.main()

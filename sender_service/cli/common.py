@@ -1,0 +1,37 @@
+"""Helpers shared by the CLI modules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from sender_service.db.engine import resolve_database_url
+from sender_service.db.urls import DatabaseURLError
+from sender_service.settings import Settings, SettingsError, load_settings
+
+
+class CommandError(click.ClickException):
+    """Bad input or state: printed as one line, exit code 2, nothing changed."""
+
+    exit_code = 2
+
+
+def settings_or_fail() -> Settings:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def database_url() -> str:
+    """The database URL in use, starting the embedded server when it is the default."""
+    try:
+        return resolve_database_url(settings_or_fail())
+    except DatabaseURLError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, default=str))

@@ -1,0 +1,1 @@
+"""The operational store: URLs, the embedded server, engines and sessions, the models."""

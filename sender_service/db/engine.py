@@ -1,0 +1,43 @@
+"""Engines and sessions for the operational store. A session per request or job, never global."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cache
+
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from sender_service.db import embedded
+from sender_service.db.urls import libpq_url, sqlalchemy_url
+from sender_service.settings import Settings, load_settings
+
+
+def resolve_database_url(settings: Settings | None = None) -> str:
+    """The libpq URL in use: DATABASE_URL, or the embedded server (started if needed)."""
+    settings = settings or load_settings()
+    if settings.database_url:
+        return libpq_url(settings.database_url)
+    return embedded.app_url(settings.embedded_pgdata)
+
+
+@cache
+def engine_for(url: str) -> Engine:
+    return create_engine(sqlalchemy_url(url), pool_pre_ping=True, future=True)
+
+
+@cache
+def _sessionmaker(url: str) -> sessionmaker[Session]:
+    return sessionmaker(engine_for(url), expire_on_commit=False)
+
+
+@contextmanager
+def session_scope(url: str) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back when it raises."""
+    session = _sessionmaker(url)()
+    try:
+        with session.begin():
+            yield session
+    finally:
+        session.close()

@@ -1,0 +1,486 @@
+"""The whole operational schema (DESIGN.md §3) as SQLAlchemy 2.0 typed models.
+
+Enumerations are text columns with check constraints built from `definitions` and the tuples
+below, so one list feeds the code, the database and the migrations. Every table has
+`created_at` and `updated_at`; a trigger (see the migrations) keeps `updated_at` on every
+UPDATE, bulk SQL included, so incremental replication sees each change.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from sender_service.definitions import APPOINTMENT_STATUSES, SENTIMENTS
+
+BOOKING_PROVIDERS: Final = ("GHL", "CALENDLY")
+EMAIL_PLATFORMS: Final = ("emailbison",)
+ROLES: Final = ("admin", "setter", "viewer")
+SECRET_NAMES: Final = (
+    "email_platform_api_key",
+    "calendly_signing_key",
+    "calendly_api_token",
+    "ghl_api_key",
+    "ghl_webhook_public_key",
+)
+RESPONSE_MODES: Final = ("SETTER_MANAGED", "AI_AUTO_SEND")
+SENDING_HOURS: Final = ("always", "business_hours")
+MODE_CHANGE_REASONS: Final = ("created", "manual", "experiment")
+BOOKING_EVENT_TYPES: Final = ("created", "rescheduled", "canceled", "showed", "noshow")
+DIRECTIONS: Final = ("inbound", "outbound")
+CHANNELS: Final = ("email", "sms")
+SENT_BY: Final = ("ai", "setter", "sequence", "campaign")
+# Outbound rows are claimed before the provider is called: claimed → sent | failed | unknown.
+DELIVERY_STATUSES: Final = ("claimed", "sent", "failed", "unknown")
+DRAFT_STATUSES: Final = ("pending", "scheduled", "sent", "rejected", "superseded")
+DECISION_ACTIONS: Final = ("skip", "needs_review", "send_now", "send_later")
+ENROLLMENT_STATUSES: Final = ("active", "completed", "stopped")
+NOTIFICATION_STATUSES: Final = ("pending", "sent", "failed")
+JOB_STATUSES: Final = ("queued", "running", "done", "dead")
+
+DEFAULT_REVIEW_EMAIL: Final = "jon@zeroriskgrowth.com"
+DEFAULT_THRESHOLD: Final = Decimal("0.90")
+
+
+def one_of(column: str, values: tuple[str, ...], *, nullable: bool = False) -> CheckConstraint:
+    """A named check constraint limiting `column` to `values`."""
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    condition = f"{column} in ({quoted})"
+    if nullable:
+        condition = f"{column} is null or {condition}"
+    return CheckConstraint(condition, name=f"{column}_allowed")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {
+        uuid.UUID: UUID(as_uuid=True),
+        datetime: DateTime(timezone=True),
+        dict[str, Any]: JSONB,
+    }
+
+
+class Timestamped:
+    id: Mapped[uuid.UUID] = mapped_column(
+        primary_key=True, default=uuid.uuid4, server_default=text("gen_random_uuid()")
+    )
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+def fk(target: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> Mapped[Any]:
+    """An indexed foreign key to `target` (`table.column`)."""
+    return mapped_column(ForeignKey(target, ondelete=ondelete), nullable=nullable, index=True)
+
+
+class Workspace(Timestamped, Base):
+    __tablename__ = "workspaces"
+    __table_args__ = (
+        one_of("booking_provider", BOOKING_PROVIDERS),
+        one_of("email_platform", EMAIL_PLATFORMS),
+    )
+
+    name: Mapped[str] = mapped_column(Text)
+    timezone: Mapped[str] = mapped_column(Text, server_default="UTC")
+    booking_provider: Mapped[str] = mapped_column(String(16))
+    calendly_scheduling_url: Mapped[str | None] = mapped_column(Text)
+    ghl_location_id: Mapped[str | None] = mapped_column(Text)
+    ghl_calendar_id: Mapped[str | None] = mapped_column(Text)
+    ghl_booking_url: Mapped[str | None] = mapped_column(Text)
+    email_platform: Mapped[str] = mapped_column(String(32), server_default="emailbison")
+    email_platform_url: Mapped[str | None] = mapped_column(Text)
+    review_slack_email: Mapped[str] = mapped_column(Text, server_default=DEFAULT_REVIEW_EMAIL)
+    review_slack_user_id: Mapped[str | None] = mapped_column(Text)
+    report_slack_channel: Mapped[str | None] = mapped_column(Text)
+    auto_send_enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+    webhook_secret_hash: Mapped[str] = mapped_column(String(64))
+    ai_context: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+
+
+class WorkspaceSecret(Timestamped, Base):
+    __tablename__ = "workspace_secrets"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "name"),
+        one_of("name", SECRET_NAMES),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    name: Mapped[str] = mapped_column(String(64))
+    ciphertext: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class User(Timestamped, Base):
+    __tablename__ = "users"
+    __table_args__ = (Index("uq_users_lower_email", text("lower(email)"), unique=True),)
+
+    email: Mapped[str] = mapped_column(Text)
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    last_sign_in_at: Mapped[datetime | None]
+
+
+class Membership(Timestamped, Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("user_id", "workspace_id"), one_of("role", ROLES))
+
+    user_id: Mapped[uuid.UUID] = fk("users.id")
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    role: Mapped[str] = mapped_column(String(16))
+
+
+class ApiToken(Timestamped, Base):
+    __tablename__ = "api_tokens"
+
+    user_id: Mapped[uuid.UUID] = fk("users.id")
+    token_prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class EmailCampaign(Timestamped, Base):
+    __tablename__ = "email_campaigns"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "external_id"),
+        one_of("response_mode", RESPONSE_MODES),
+        one_of("sending_hours", SENDING_HOURS),
+        CheckConstraint(
+            "auto_send_confidence_threshold >= 0 and auto_send_confidence_threshold <= 1",
+            name="threshold_in_unit_interval",
+        ),
+        CheckConstraint(
+            "send_delay_min_seconds >= 0 and send_delay_max_seconds >= send_delay_min_seconds",
+            name="send_delay_window",
+        ),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    external_id: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    response_mode: Mapped[str] = mapped_column(String(16), server_default="SETTER_MANAGED")
+    auto_send_confidence_threshold: Mapped[Decimal] = mapped_column(
+        Numeric(4, 3), server_default=text("0.90")
+    )
+    send_delay_min_seconds: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    send_delay_max_seconds: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    sending_hours: Mapped[str] = mapped_column(String(16), server_default="always")
+    ai_context: Mapped[dict[str, Any] | None]
+    in_experiment: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    archived: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+class CampaignModeChange(Timestamped, Base):
+    __tablename__ = "campaign_mode_changes"
+    __table_args__ = (
+        one_of("from_mode", RESPONSE_MODES, nullable=True),
+        one_of("to_mode", RESPONSE_MODES),
+        one_of("reason", MODE_CHANGE_REASONS),
+        CheckConstraint("threshold >= 0 and threshold <= 1", name="threshold_in_unit_interval"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    email_campaign_id: Mapped[uuid.UUID] = fk("email_campaigns.id")
+    from_mode: Mapped[str | None] = mapped_column(String(16))
+    to_mode: Mapped[str] = mapped_column(String(16))
+    threshold: Mapped[Decimal] = mapped_column(Numeric(4, 3))
+    reason: Mapped[str] = mapped_column(String(16))
+    changed_by: Mapped[uuid.UUID | None] = fk("users.id", nullable=True, ondelete="SET NULL")
+    changed_at: Mapped[datetime] = mapped_column(server_default=func.now(), index=True)
+
+
+class Lead(Timestamped, Base):
+    __tablename__ = "leads"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "external_id"),
+        one_of("appointment_status", APPOINTMENT_STATUSES, nullable=True),
+        one_of("sentiment_tag", SENTIMENTS, nullable=True),
+        Index("ix_leads_workspace_lower_email", "workspace_id", text("lower(email)")),
+        Index("ix_leads_workspace_ghl_contact", "workspace_id", "ghl_contact_id"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    email_campaign_id: Mapped[uuid.UUID | None] = fk(
+        "email_campaigns.id", nullable=True, ondelete="SET NULL"
+    )
+    external_id: Mapped[str | None] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(Text)
+    first_name: Mapped[str | None] = mapped_column(Text)
+    last_name: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(Text)
+    company: Mapped[str | None] = mapped_column(Text)
+    industry: Mapped[str | None] = mapped_column(Text)
+    headcount: Mapped[str | None] = mapped_column(Text)
+    sentiment_tag: Mapped[str | None] = mapped_column(String(32))
+    ai_paused: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    ghl_contact_id: Mapped[str | None] = mapped_column(Text)
+    ghl_appointment_id: Mapped[str | None] = mapped_column(Text)
+    calendly_invitee_uri: Mapped[str | None] = mapped_column(Text)
+    calendly_scheduled_event_uri: Mapped[str | None] = mapped_column(Text)
+    appointment_status: Mapped[str | None] = mapped_column(String(16))
+    meeting_start_at: Mapped[datetime | None]
+    booked_at: Mapped[datetime | None]
+    opted_out: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    bounced_at: Mapped[datetime | None]
+
+
+class BookingEvent(Timestamped, Base):
+    __tablename__ = "booking_events"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "provider", "provider_event_id"),
+        one_of("provider", BOOKING_PROVIDERS),
+        one_of("event_type", BOOKING_EVENT_TYPES),
+        one_of("appointment_status", APPOINTMENT_STATUSES, nullable=True),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    lead_id: Mapped[uuid.UUID | None] = fk("leads.id", nullable=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    event_type: Mapped[str] = mapped_column(String(16))
+    # The provider's own id for this delivery, so a redelivery is recognised and ignored.
+    provider_event_id: Mapped[str] = mapped_column(Text)
+    appointment_status: Mapped[str | None] = mapped_column(String(16))
+    ghl_appointment_id: Mapped[str | None] = mapped_column(Text)
+    calendly_invitee_uri: Mapped[str | None] = mapped_column(Text)
+    calendly_scheduled_event_uri: Mapped[str | None] = mapped_column(Text)
+    invitee_email: Mapped[str | None] = mapped_column(Text)
+    meeting_start_at: Mapped[datetime | None]
+    occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    payload: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+
+
+class UnmatchedBooking(Timestamped, Base):
+    __tablename__ = "unmatched_bookings"
+    __table_args__ = (
+        Index(
+            "ix_unmatched_bookings_workspace_lower_email",
+            "workspace_id",
+            text("lower(invitee_email)"),
+        ),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    booking_event_id: Mapped[uuid.UUID] = fk("booking_events.id")
+    invitee_email: Mapped[str | None] = mapped_column(Text)
+    matched_lead_id: Mapped[uuid.UUID | None] = fk("leads.id", nullable=True)
+    matched_at: Mapped[datetime | None]
+
+
+class Message(Timestamped, Base):
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "channel", "source", "external_id"),
+        Index(
+            "uq_messages_ai_draft_id",
+            "ai_draft_id",
+            unique=True,
+            postgresql_where=text("ai_draft_id is not null"),
+        ),
+        Index("ix_messages_lead_occurred", "lead_id", "occurred_at"),
+        one_of("direction", DIRECTIONS),
+        one_of("channel", CHANNELS),
+        one_of("sentiment", SENTIMENTS, nullable=True),
+        one_of("sent_by", SENT_BY, nullable=True),
+        one_of("delivery_status", DELIVERY_STATUSES, nullable=True),
+        CheckConstraint(
+            "(direction = 'inbound' and sent_by is null)"
+            " or (direction = 'outbound' and sent_by is not null)",
+            name="sent_by_matches_direction",
+        ),
+        CheckConstraint("direction = 'inbound' or sentiment is null", name="sentiment_inbound"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    lead_id: Mapped[uuid.UUID | None] = fk("leads.id", nullable=True)
+    email_campaign_id: Mapped[uuid.UUID | None] = fk(
+        "email_campaigns.id", nullable=True, ondelete="SET NULL"
+    )
+    direction: Mapped[str] = mapped_column(String(8))
+    channel: Mapped[str] = mapped_column(String(8), server_default="email")
+    subject: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, server_default="")
+    from_address: Mapped[str | None] = mapped_column(Text)
+    to_address: Mapped[str | None] = mapped_column(Text)
+    sentiment: Mapped[str | None] = mapped_column(String(32))
+    sentiment_confidence: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
+    # The platform's own tag (e.g. LEAD_INTERESTED): a hint, never our classification.
+    platform_tag: Mapped[str | None] = mapped_column(Text)
+    is_automated_reply: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    sent_by: Mapped[str | None] = mapped_column(String(16))
+    sent_by_user_id: Mapped[uuid.UUID | None] = fk("users.id", nullable=True, ondelete="SET NULL")
+    ai_draft_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("ai_drafts.id", ondelete="SET NULL", use_alter=True)
+    )
+    delivery_status: Mapped[str | None] = mapped_column(String(16))
+    source: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str | None] = mapped_column(Text)
+    # Platform ids needed to answer in the same thread (reply id, sender mailbox id).
+    thread_ref: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    follow_up_step: Mapped[int | None] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class AIDraft(Timestamped, Base):
+    __tablename__ = "ai_drafts"
+    __table_args__ = (
+        one_of("status", DRAFT_STATUSES),
+        one_of("channel", CHANNELS),
+        CheckConstraint(
+            "confidence is null or (confidence >= 0 and confidence <= 1)",
+            name="confidence_in_unit_interval",
+        ),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    lead_id: Mapped[uuid.UUID] = fk("leads.id")
+    inbound_message_id: Mapped[uuid.UUID] = fk("messages.id")
+    channel: Mapped[str] = mapped_column(String(8), server_default="email")
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    confidence: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
+    safe_to_send: Mapped[bool | None] = mapped_column(Boolean)
+    evaluation_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class FollowupSequence(Timestamped, Base):
+    __tablename__ = "followup_sequences"
+    __table_args__ = (UniqueConstraint("workspace_id", "name"),)
+
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    name: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
+
+
+class FollowupStep(Timestamped, Base):
+    __tablename__ = "followup_steps"
+    __table_args__ = (
+        UniqueConstraint("sequence_id", "step_number"),
+        one_of("channel", CHANNELS),
+        CheckConstraint("step_number >= 1", name="step_number_positive"),
+        CheckConstraint("delay_seconds >= 0", name="delay_not_negative"),
+    )
+
+    sequence_id: Mapped[uuid.UUID] = fk("followup_sequences.id")
+    step_number: Mapped[int] = mapped_column(Integer)
+    delay_seconds: Mapped[int] = mapped_column(Integer)
+    channel: Mapped[str] = mapped_column(String(8))
+    template: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str | None] = mapped_column(Text)
+
+
+class FollowupEnrollment(Timestamped, Base):
+    __tablename__ = "followup_enrollments"
+    __table_args__ = (
+        one_of("status", ENROLLMENT_STATUSES),
+        # A lead is in at most one active sequence at a time.
+        Index(
+            "uq_followup_enrollments_active_lead",
+            "lead_id",
+            unique=True,
+            postgresql_where=text("status = 'active'"),
+        ),
+        Index(
+            "ix_followup_enrollments_due", "next_due_at", postgresql_where=text("status = 'active'")
+        ),
+    )
+
+    sequence_id: Mapped[uuid.UUID] = fk("followup_sequences.id")
+    lead_id: Mapped[uuid.UUID] = fk("leads.id")
+    last_step_number: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    status: Mapped[str] = mapped_column(String(16), server_default="active")
+    stop_reason: Mapped[str | None] = mapped_column(Text)
+    next_due_at: Mapped[datetime | None]
+    enrolled_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    ended_at: Mapped[datetime | None]
+
+
+class AutoSendDecision(Timestamped, Base):
+    __tablename__ = "auto_send_decisions"
+    __table_args__ = (one_of("action", DECISION_ACTIONS),)
+
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    lead_id: Mapped[uuid.UUID] = fk("leads.id")
+    ai_draft_id: Mapped[uuid.UUID | None] = fk("ai_drafts.id", nullable=True)
+    inbound_message_id: Mapped[uuid.UUID | None] = fk("messages.id", nullable=True)
+    action: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
+    threshold: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
+    inputs: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    scheduled_for: Mapped[datetime | None]
+    decided_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+class Notification(Timestamped, Base):
+    __tablename__ = "notifications"
+    __table_args__ = (one_of("status", NOTIFICATION_STATUSES),)
+
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    lead_id: Mapped[uuid.UUID | None] = fk("leads.id", nullable=True)
+    ai_draft_id: Mapped[uuid.UUID | None] = fk("ai_drafts.id", nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    # One notification per purpose (e.g. "review:<draft id>"): retries never DM twice.
+    dedupe_key: Mapped[str] = mapped_column(Text, unique=True)
+    status: Mapped[str] = mapped_column(String(16), server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    slack_channel: Mapped[str | None] = mapped_column(Text)
+    slack_ts: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
+
+
+class Job(Timestamped, Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        one_of("status", JOB_STATUSES),
+        Index("ix_jobs_claimable", "run_at", postgresql_where=text("status = 'queued'")),
+        Index(
+            "uq_jobs_dedupe_key",
+            "dedupe_key",
+            unique=True,
+            postgresql_where=text("dedupe_key is not null"),
+        ),
+    )
+
+    kind: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    status: Mapped[str] = mapped_column(String(16), server_default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    max_attempts: Mapped[int] = mapped_column(Integer, server_default=text("8"))
+    run_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    dedupe_key: Mapped[str | None] = mapped_column(Text)
+    locked_by: Mapped[str | None] = mapped_column(Text)
+    locked_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    finished_at: Mapped[datetime | None]
+
+
+TABLES: Final[tuple[str, ...]] = tuple(Base.metadata.tables)

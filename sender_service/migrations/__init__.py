@@ -1,0 +1,1 @@
+"""Alembic migrations of the operational schema; run through `replyline db upgrade`."""

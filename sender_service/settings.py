@@ -1,0 +1,99 @@
+"""Typed settings read from the environment (DESIGN.md §6).
+
+Every variable the product reads is declared here once; `.env.example` documents them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+LLMProvider = Literal["openai", "offline"]
+
+
+class SettingsError(ValueError):
+    """A variable holds a value Replyline cannot use; the message names it."""
+
+
+def project_root() -> Path:
+    """The checkout holding `pyproject.toml`, or the working directory for a plain install."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "pyproject.toml").exists() else Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None
+    test_database_url: str | None
+    secret_key: str | None
+    openai_base_url: str | None
+    openai_api_key: str | None
+    llm_model: str
+    llm_provider: LLMProvider
+    slack_bot_token: str | None
+    slack_api_url: str
+    public_base_url: str
+    ghl_base_url: str
+    calendly_base_url: str
+    var_dir: Path
+    warehouse_path: Path
+    exports_dir: Path
+    exports_retention_days: int
+
+    @property
+    def embedded_pgdata(self) -> Path:
+        return self.var_dir / "pg"
+
+
+def _text(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None
+
+
+def _path(env: Mapping[str, str], name: str, default: Path, root: Path) -> Path:
+    value = _text(env, name)
+    path = Path(value) if value else default
+    return path if path.is_absolute() else root / path
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from `env` (the process environment by default), validating each value."""
+    env = os.environ if env is None else env
+    root = project_root()
+    var_dir = _path(env, "REPLYLINE_VAR_DIR", root / "var", root)
+
+    provider = (_text(env, "LLM_PROVIDER") or "openai").lower()
+    if provider not in ("openai", "offline"):
+        raise SettingsError(f"LLM_PROVIDER must be 'openai' or 'offline', not {provider!r}")
+
+    retention_raw = _text(env, "EXPORTS_RETENTION_DAYS") or "30"
+    try:
+        retention = int(retention_raw)
+    except ValueError:
+        raise SettingsError(
+            f"EXPORTS_RETENTION_DAYS must be a whole number of days, not {retention_raw!r}"
+        ) from None
+    if retention < 1:
+        raise SettingsError("EXPORTS_RETENTION_DAYS must be at least 1")
+
+    return Settings(
+        database_url=_text(env, "DATABASE_URL"),
+        test_database_url=_text(env, "TEST_DATABASE_URL"),
+        secret_key=_text(env, "REPLYLINE_SECRET_KEY"),
+        openai_base_url=_text(env, "OPENAI_BASE_URL"),
+        openai_api_key=_text(env, "OPENAI_API_KEY"),
+        llm_model=_text(env, "LLM_MODEL") or "gpt-4.1-mini",
+        llm_provider=provider,  # type: ignore[arg-type]
+        slack_bot_token=_text(env, "SLACK_BOT_TOKEN"),
+        slack_api_url=_text(env, "SLACK_API_URL") or "https://slack.com/api/",
+        public_base_url=(_text(env, "PUBLIC_BASE_URL") or "http://localhost:8000").rstrip("/"),
+        ghl_base_url=_text(env, "GHL_BASE_URL") or "https://services.leadconnectorhq.com",
+        calendly_base_url=_text(env, "CALENDLY_BASE_URL") or "https://api.calendly.com",
+        var_dir=var_dir,
+        warehouse_path=_path(env, "WAREHOUSE_PATH", var_dir / "warehouse.duckdb", root),
+        exports_dir=_path(env, "EXPORTS_DIR", root / "exports", root),
+        exports_retention_days=retention,
+    )
