@@ -33,6 +33,7 @@ class Settings:
     openai_api_key: str | None
     llm_model: str
     llm_provider: LLMProvider
+    llm_timeout_seconds: float
     slack_bot_token: str | None
     slack_api_url: str
     public_base_url: str
@@ -69,6 +70,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if provider not in ("openai", "offline"):
         raise SettingsError(f"LLM_PROVIDER must be 'openai' or 'offline', not {provider!r}")
 
+    timeout_raw = _text(env, "LLM_TIMEOUT_SECONDS") or "30"
+    try:
+        llm_timeout = float(timeout_raw)
+    except ValueError:
+        raise SettingsError(
+            f"LLM_TIMEOUT_SECONDS must be a number of seconds, not {timeout_raw!r}"
+        ) from None
+    if llm_timeout <= 0:
+        raise SettingsError("LLM_TIMEOUT_SECONDS must be positive")
+
     retention_raw = _text(env, "EXPORTS_RETENTION_DAYS") or "30"
     try:
         retention = int(retention_raw)
@@ -87,6 +98,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         openai_api_key=_text(env, "OPENAI_API_KEY"),
         llm_model=_text(env, "LLM_MODEL") or "gpt-4.1-mini",
         llm_provider=provider,  # type: ignore[arg-type]
+        llm_timeout_seconds=llm_timeout,
         slack_bot_token=_text(env, "SLACK_BOT_TOKEN"),
         slack_api_url=_text(env, "SLACK_API_URL") or "https://slack.com/api/",
         public_base_url=(_text(env, "PUBLIC_BASE_URL") or "http://localhost:8000").rstrip("/"),

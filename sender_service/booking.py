@@ -1,0 +1,85 @@
+"""Provider-aware booking: the one place that knows GoHighLevel from Calendly (DESIGN.md §4).
+
+A workspace books through exactly one provider. Everything else asks this module — whether a
+lead has booked, which link to offer — and never compares a provider's name itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sender_service.db.models import Lead, Workspace
+
+
+class _Provider(Protocol):
+    def has_booking(self, lead: Lead) -> bool: ...
+
+    def booking_link(self, workspace: Workspace, lead: Lead) -> str | None: ...
+
+
+def _with_query(url: str, params: dict[str, str]) -> str:
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    query.update({k: v for k, v in params.items() if v})
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def _full_name(lead: Lead) -> str:
+    return " ".join(p for p in (lead.first_name, lead.last_name) if p)
+
+
+@dataclass(frozen=True)
+class _GoHighLevel:
+    def has_booking(self, lead: Lead) -> bool:
+        return bool(lead.ghl_appointment_id)
+
+    def booking_link(self, workspace: Workspace, lead: Lead) -> str | None:
+        if not workspace.ghl_booking_url:
+            return None
+        return _with_query(
+            workspace.ghl_booking_url,
+            {
+                "first_name": lead.first_name or "",
+                "last_name": lead.last_name or "",
+                "email": lead.email or "",
+            },
+        )
+
+
+@dataclass(frozen=True)
+class _Calendly:
+    def has_booking(self, lead: Lead) -> bool:
+        return bool(lead.calendly_invitee_uri or lead.calendly_scheduled_event_uri)
+
+    def booking_link(self, workspace: Workspace, lead: Lead) -> str | None:
+        if not workspace.calendly_scheduling_url:
+            return None
+        # utm_content carries our lead reference back in the invitee webhook.
+        return _with_query(
+            workspace.calendly_scheduling_url,
+            {"name": _full_name(lead), "email": lead.email or "", "utm_content": str(lead.id)},
+        )
+
+
+_PROVIDERS: dict[str, _Provider] = {"GHL": _GoHighLevel(), "CALENDLY": _Calendly()}
+
+
+def _provider(workspace: Workspace) -> _Provider:
+    try:
+        return _PROVIDERS[workspace.booking_provider]
+    except KeyError:
+        raise ValueError(f"unknown booking provider {workspace.booking_provider!r}") from None
+
+
+def is_meeting_booked(lead: Lead, workspace: Workspace) -> bool:
+    """Booked by the workspace's own provider, and not canceled (showed / noshow were booked)."""
+    if lead.appointment_status == "canceled":
+        return False
+    return _provider(workspace).has_booking(lead)
+
+
+def get_booking_link(workspace: Workspace, lead: Lead) -> str | None:
+    """The link offered to the lead, prefilled, or None when the workspace has none set."""
+    return _provider(workspace).booking_link(workspace, lead)
