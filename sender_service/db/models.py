@@ -452,6 +452,7 @@ class Notification(Timestamped, Base):
     status: Mapped[str] = mapped_column(String(16), server_default="pending")
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     last_error: Mapped[str | None] = mapped_column(Text)
+    last_attempt_at: Mapped[datetime | None]
     slack_channel: Mapped[str | None] = mapped_column(Text)
     slack_ts: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]

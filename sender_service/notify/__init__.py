@@ -1,0 +1,1 @@
+"""Telling people: the Slack review DM (and later the weekly report post)."""

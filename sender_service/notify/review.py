@@ -1,0 +1,127 @@
+"""The review DM: one Slack message per draft to the workspace's reviewer, never two.
+
+A notification row (unique `dedupe_key`) is written in the same transaction as the decision;
+delivering it is a job. Each attempt is recorded before Slack is called, so when an attempt's
+outcome is unknown (a crash after posting), the next one first looks for the earlier post —
+by a marker in its text — instead of posting again.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from sender_service.db.engine import session_scope
+from sender_service.db.models import Notification, Workspace
+from sender_service.notify import slack
+
+
+@dataclass(frozen=True)
+class ReviewRequest:
+    lead_name: str
+    lead_email: str | None
+    campaign_name: str | None
+    inbound_text: str
+    draft_text: str
+    confidence: float | None
+    reason: str
+    lead_url: str
+
+
+def _quote(text: str, limit: int = 1500) -> str:
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return "\n".join("> " + line for line in text.splitlines() or [""])
+
+
+def review_blocks(request: ReviewRequest, marker: str) -> tuple[str, list[dict[str, Any]]]:
+    """The DM's fallback text and its blocks: lead, reply, draft, confidence, reason, link."""
+    confidence = "n/a" if request.confidence is None else f"{request.confidence:.2f}"
+    who = request.lead_name + (f" <{request.lead_email}>" if request.lead_email else "")
+    text = f"Review needed: reply from {who} ({request.reason}) {marker}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "A reply needs your review"}},
+        {
+            "type": "section",
+            "fields": [
+                {"type": "mrkdwn", "text": f"*Lead*\n{who}"},
+                {"type": "mrkdwn", "text": f"*Campaign*\n{request.campaign_name or '—'}"},
+                {"type": "mrkdwn", "text": f"*Confidence*\n{confidence}"},
+                {"type": "mrkdwn", "text": f"*Why*\n{request.reason}"},
+            ],
+        },
+        {
+            "type": "section",
+            "text": {"type": "mrkdwn", "text": "*Their reply*\n" + _quote(request.inbound_text)},
+        },
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "*AI draft (not sent)*\n" + _quote(request.draft_text),
+            },
+        },
+        {
+            "type": "actions",
+            "elements": [
+                {
+                    "type": "button",
+                    "text": {"type": "plain_text", "text": "Open the lead"},
+                    "url": request.lead_url,
+                }
+            ],
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": marker}]},
+    ]
+    return text, blocks
+
+
+def marker_for(notification_id: uuid.UUID) -> str:
+    return f"ref:{notification_id}"
+
+
+def deliver(url: str, client: WebClient, notification_id: uuid.UUID, request: ReviewRequest) -> str:
+    """Send the DM for `notification_id` unless it went out already; return its ts.
+
+    Raises `slack.SlackError` when Slack fails; the attempt stays on record and a retry will
+    first look for a post it may have made.
+    """
+    with session_scope(url) as session:
+        notification = session.execute(
+            select(Notification).where(Notification.id == notification_id).with_for_update()
+        ).scalar_one()
+        if notification.status == "sent" and notification.slack_ts:
+            return notification.slack_ts
+        workspace = session.get_one(Workspace, notification.workspace_id)
+        if not workspace.review_slack_user_id:
+            workspace.review_slack_user_id = slack.lookup_user_id(
+                client, workspace.review_slack_email
+            )
+        if not notification.slack_channel:
+            notification.slack_channel = slack.open_dm(client, workspace.review_slack_user_id)
+        channel = notification.slack_channel
+        earlier = notification.last_attempt_at
+        notification.attempts += 1
+        notification.last_attempt_at = datetime.now(UTC)
+        # Committed before Slack is called: the attempt is on record whatever happens next.
+
+    marker = marker_for(notification_id)
+    ts = None
+    if earlier is not None:
+        # An earlier attempt may have posted before it died: look before posting again.
+        ts = slack.find_message(client, channel, marker, earlier.timestamp() - 5)
+    if ts is None:
+        text, blocks = review_blocks(request, marker)
+        ts = slack.post_message(client, channel, text, blocks)
+
+    with session_scope(url) as session:
+        notification = session.get_one(Notification, notification_id)
+        notification.status = "sent"
+        notification.slack_ts = ts
+        notification.sent_at = datetime.now(UTC)
+        notification.last_error = None
+    return ts

@@ -1,0 +1,79 @@
+"""Slack through `slack_sdk.WebClient`: look up the reviewer, open a DM, post, find a post.
+
+The SDK's retry handlers deal with 429 (honouring Retry-After), 5xx and dropped connections.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from sender_service.settings import Settings
+
+
+class SlackError(RuntimeError):
+    """Slack refused or could not be reached after the SDK's retries."""
+
+
+def make_client(settings: Settings) -> WebClient:
+    if not settings.slack_bot_token:
+        raise SlackError("SLACK_BOT_TOKEN is not set")
+    base_url = settings.slack_api_url.rstrip("/") + "/"
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=base_url,
+        timeout=10,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=3),
+            ServerErrorRetryHandler(max_retry_count=2),
+            ConnectionErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def _call(method: str, fn: Any, **kwargs: Any) -> Any:
+    try:
+        return fn(**kwargs)
+    except SlackApiError as exc:
+        raise SlackError(f"{method}: {exc.response.get('error', 'error')}") from None
+    except SlackClientError as exc:
+        raise SlackError(f"{method}: {exc}") from None
+
+
+def lookup_user_id(client: WebClient, email: str) -> str:
+    response = _call("users.lookupByEmail", client.users_lookupByEmail, email=email)
+    return str(response["user"]["id"])
+
+
+def open_dm(client: WebClient, user_id: str) -> str:
+    response = _call("conversations.open", client.conversations_open, users=user_id)
+    return str(response["channel"]["id"])
+
+
+def post_message(client: WebClient, channel: str, text: str, blocks: list[dict[str, Any]]) -> str:
+    response = _call(
+        "chat.postMessage", client.chat_postMessage, channel=channel, text=text, blocks=blocks
+    )
+    return str(response["ts"])
+
+
+def find_message(client: WebClient, channel: str, marker: str, oldest: float) -> str | None:
+    """The ts of a message in `channel` since `oldest` whose text holds `marker`, if any."""
+    response = _call(
+        "conversations.history",
+        client.conversations_history,
+        channel=channel,
+        oldest=f"{oldest:.6f}",
+        limit=200,
+    )
+    for message in response.get("messages", []):
+        if marker in message.get("text", ""):
+            return str(message["ts"])
+    return None
