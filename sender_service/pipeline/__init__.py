@@ -1,0 +1,1 @@
+"""The auto-send path per inbound reply: classify → draft → evaluate → decide → send or review."""

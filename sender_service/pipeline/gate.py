@@ -1,0 +1,95 @@
+"""The auto-send rules of DESIGN.md §5.3, as one pure function of what is known.
+
+`skip` rules come first (nobody should be bothered), then `needs_review` (a person decides),
+and only a draft that passes everything is sent — now, or later in the campaign's window.
+The same `skip` checks run again just before a delayed send goes out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+
+Action = Literal["skip", "needs_review", "send_now", "send_later"]
+
+
+@dataclass(frozen=True)
+class SkipFacts:
+    """What can make sending pointless or wrong, re-read just before any send."""
+
+    auto_send_enabled: bool
+    opted_out: bool
+    blacklisted: bool
+    automated_reply: bool
+    superseded: bool
+    setter_answered: bool
+    ai_paused: bool
+
+
+@dataclass(frozen=True)
+class GateFacts:
+    skip: SkipFacts
+    confidence: float | None
+    safe_to_send: bool | None
+    evaluation_reason: str
+    threshold: Decimal
+    unresolved_placeholders: tuple[str, ...]
+    service_failure: str | None
+    recent_auto_send: bool
+    send_at: datetime | None  # None: now; else when the delay window and hours allow
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    reason: str
+
+
+def skip_reason(facts: SkipFacts) -> str | None:
+    """Why the draft must not go out and nobody needs to be told, or None."""
+    if not facts.auto_send_enabled:
+        return "auto-send is switched off for this workspace"
+    if facts.opted_out:
+        return "the lead opted out"
+    if facts.blacklisted:
+        return "the lead asked not to be contacted"
+    if facts.automated_reply:
+        return "the reply is automated"
+    if facts.superseded:
+        return "a newer reply from the lead superseded this draft"
+    if facts.setter_answered:
+        return "a setter already answered"
+    if facts.ai_paused:
+        return "a setter took the lead over"
+    return None
+
+
+def decide(facts: GateFacts) -> Decision:
+    reason = skip_reason(facts.skip)
+    if reason:
+        return Decision("skip", reason)
+    if facts.service_failure:
+        return Decision("needs_review", f"outside service failed: {facts.service_failure}")
+    if facts.unresolved_placeholders:
+        names = ", ".join("{" + n + "}" for n in facts.unresolved_placeholders)
+        return Decision("needs_review", f"the draft has unresolved placeholders: {names}")
+    if facts.safe_to_send is not True:
+        return Decision("needs_review", f"judged unsafe: {facts.evaluation_reason}")
+    if facts.confidence is None or Decimal(str(facts.confidence)) < facts.threshold:
+        shown = "none" if facts.confidence is None else f"{facts.confidence:.2f}"
+        return Decision(
+            "needs_review",
+            f"confidence {shown} below threshold {facts.threshold:.2f}: {facts.evaluation_reason}",
+        )
+    if facts.recent_auto_send:
+        return Decision("needs_review", "the lead already got an automatic reply within 24 h")
+    if facts.send_at is not None:
+        return Decision(
+            "send_later",
+            f"held for the campaign's send window until {facts.send_at:%Y-%m-%d %H:%M %Z}",
+        )
+    return Decision(
+        "send_now", f"confidence {facts.confidence:.2f} ≥ {facts.threshold:.2f} and safe"
+    )
