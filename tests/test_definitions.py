@@ -91,7 +91,7 @@ def test_unknown_appointment_status_raises(raw: str) -> None:
         normalize_appointment_status(raw)
 
 
-HEADCOUNT_TABLE = [
+HEADCOUNT_TABLE: list[tuple[str | int | None, str]] = [
     # exact numbers
     ("1", "1-10"),
     ("10", "1-10"),

@@ -1,0 +1,73 @@
+with drafts as (
+    select * from {{ ref('stg_app__ai_drafts') }}
+),
+
+leads as (
+    select * from {{ ref('int_leads_summarised') }}
+),
+
+sends as (
+    select * from {{ ref('int_sends_delivered') }}
+    where ai_draft_id is not null
+),
+
+draft_facts as (
+    select
+        drafts.ai_draft_id,
+        leads.workspace_id,
+        leads.email_campaign_id,
+        {{ week_start('drafts.created_at', 'leads.timezone') }} as week_start,
+        drafts.status,
+        drafts.body as draft_body,
+        drafts.created_at,
+        sends.sent_by,
+        sends.body as sent_body,
+        sends.occurred_at as sent_at,
+        leads.is_booked,
+        leads.booked_at,
+        leads.arm
+    from drafts
+    inner join leads
+        on drafts.lead_id = leads.lead_id
+    left join sends
+        on drafts.ai_draft_id = sends.ai_draft_id
+    where leads.email_campaign_id is not null
+),
+
+outcomes as (
+    select
+        *,
+        sent_at is not null
+            and is_booked
+            and booked_at >= sent_at
+            and booked_at < sent_at + interval '30 days' as booked_within_30d,
+        -- A send younger than 7 days without a booking yet is pending, not a miss.
+        sent_at is not null
+            and not (is_booked and booked_at >= sent_at)
+            and sent_at > {{ as_of() }} - interval '7 days' as is_pending
+    from draft_facts
+),
+
+final as (
+    select
+        workspace_id,
+        email_campaign_id,
+        week_start,
+        count(*) as drafts,
+        sum(case when sent_by = 'ai' then 1 else 0 end) as auto_sent,
+        sum(case when sent_by = 'setter' and sent_body = draft_body then 1 else 0 end)
+            as approved_unchanged,
+        sum(case when sent_by = 'setter' and sent_body <> draft_body then 1 else 0 end)
+            as sent_after_edit,
+        sum(case when status = 'rejected' then 1 else 0 end) as rejected,
+        sum(case when sent_at is null and status <> 'rejected' then 1 else 0 end) as unused,
+        sum(case when booked_within_30d then 1 else 0 end) as booked_within_30d,
+        sum(case when is_pending then 1 else 0 end) as pending,
+        sum(case when sent_by = 'ai' and arm = 'AI_AUTO_SEND' then 1 else 0 end) * 1.0
+            / nullif(sum(case when arm = 'AI_AUTO_SEND' then 1 else 0 end), 0)
+            as auto_send_share
+    from outcomes
+    group by workspace_id, email_campaign_id, week_start
+)
+
+select * from final
