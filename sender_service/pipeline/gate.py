@@ -47,29 +47,37 @@ class Decision:
     reason: str
 
 
-def skip_reason(facts: SkipFacts) -> str | None:
+@dataclass(frozen=True)
+class Skip:
+    code: str
+    reason: str
+
+
+_SKIP_RULES: tuple[tuple[str, str, str], ...] = (
+    # (fact, code, reason); a fact that holds (or, for the kill switch, fails) means skip.
+    ("auto_send_enabled", "kill_switch", "auto-send is switched off for this workspace"),
+    ("opted_out", "opted_out", "the lead opted out"),
+    ("blacklisted", "blacklisted", "the lead asked not to be contacted"),
+    ("automated_reply", "automated", "the reply is automated"),
+    ("superseded", "superseded", "a newer reply from the lead superseded this draft"),
+    ("setter_answered", "setter_answered", "a setter already answered"),
+    ("ai_paused", "paused", "a setter took the lead over"),
+)
+
+
+def skip_reason(facts: SkipFacts) -> Skip | None:
     """Why the draft must not go out and nobody needs to be told, or None."""
-    if not facts.auto_send_enabled:
-        return "auto-send is switched off for this workspace"
-    if facts.opted_out:
-        return "the lead opted out"
-    if facts.blacklisted:
-        return "the lead asked not to be contacted"
-    if facts.automated_reply:
-        return "the reply is automated"
-    if facts.superseded:
-        return "a newer reply from the lead superseded this draft"
-    if facts.setter_answered:
-        return "a setter already answered"
-    if facts.ai_paused:
-        return "a setter took the lead over"
+    for fact, code, reason in _SKIP_RULES:
+        value = getattr(facts, fact)
+        if (not value) if fact == "auto_send_enabled" else value:
+            return Skip(code, reason)
     return None
 
 
 def decide(facts: GateFacts) -> Decision:
-    reason = skip_reason(facts.skip)
-    if reason:
-        return Decision("skip", reason)
+    skip = skip_reason(facts.skip)
+    if skip:
+        return Decision("skip", skip.reason)
     if facts.service_failure:
         return Decision("needs_review", f"outside service failed: {facts.service_failure}")
     if facts.unresolved_placeholders:

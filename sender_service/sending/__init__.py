@@ -1,0 +1,1 @@
+"""The system sender: the one way a message leaves Replyline, exactly once per draft."""

@@ -1,0 +1,189 @@
+"""Send a draft in the lead's thread, at most once, with no user session (DESIGN.md §5).
+
+1. Claim: under the lead's row lock, re-check the `skip` rules (for AI sends) and insert the
+   outbound message with `delivery_status='claimed'` and the draft's id — unique, so a second
+   claim of the same draft fails in the database. Committed before the provider is called.
+2. Call the provider.
+3. Record: `sent` with the provider's id; `NotSent` releases the claim (a retry may try
+   again); `OutcomeUnknown` marks the send `unknown` — a person or the reconciler decides.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from sender_service.db.engine import session_scope
+from sender_service.db.models import AIDraft, AutoSendDecision, Lead, Message, Workspace
+from sender_service.pipeline import facts
+from sender_service.pipeline.context import load_inbound
+from sender_service.pipeline.gate import skip_reason
+from sender_service.sending.errors import NotSent, OutcomeUnknown
+from sender_service.templates import render
+
+log = logging.getLogger(__name__)
+
+SendStatus = Literal["sent", "already_handled", "skipped", "unsendable", "not_sent", "unknown"]
+OUR_SOURCE = "replyline"
+# A skipped AI send leaves its draft superseded or rejected when it can never go out; after a
+# pause or the kill switch it stays pending, so a setter may still use it.
+_STATUS_AFTER_SKIP = {
+    "superseded": "superseded",
+    "setter_answered": "superseded",
+    "opted_out": "rejected",
+    "blacklisted": "rejected",
+}
+
+
+class ThreadReplier(Protocol):
+    """A provider that answers in a lead's thread; returns the provider's message id."""
+
+    def reply_in_thread(
+        self, thread: dict[str, object], body: str, *, subject: str | None
+    ) -> str: ...
+
+
+class ReplierFactory(Protocol):
+    def __call__(self, workspace: Workspace, channel: str) -> ThreadReplier: ...
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: SendStatus
+    reason: str
+    message_id: uuid.UUID | None = None
+    retryable: bool = False
+
+
+def send_draft(
+    url: str,
+    draft_id: uuid.UUID,
+    repliers: ReplierFactory,
+    *,
+    sent_by: Literal["ai", "setter"] = "ai",
+    body: str | None = None,
+    user_id: uuid.UUID | None = None,
+) -> SendResult:
+    claimed = _claim(url, draft_id, sent_by=sent_by, body=body, user_id=user_id)
+    if isinstance(claimed, SendResult):
+        return claimed
+    message_id, workspace, channel, thread, text, subject = claimed
+    try:
+        provider_id = repliers(workspace, channel).reply_in_thread(thread, text, subject=subject)
+    except NotSent as exc:
+        _release(url, message_id)
+        log.warning("send of draft %s not sent: %s", draft_id, exc)
+        return SendResult("not_sent", str(exc), None, retryable=exc.retryable)
+    except OutcomeUnknown as exc:
+        _mark(url, message_id, draft_id, "unknown", None)
+        log.error("send of draft %s has an unknown outcome: %s", draft_id, exc)
+        return SendResult("unknown", str(exc), message_id)
+    _mark(url, message_id, draft_id, "sent", provider_id)
+    return SendResult("sent", "sent", message_id)
+
+
+def _claim(
+    url: str,
+    draft_id: uuid.UUID,
+    *,
+    sent_by: str,
+    body: str | None,
+    user_id: uuid.UUID | None,
+) -> SendResult | tuple[uuid.UUID, Workspace, str, dict[str, object], str, str | None]:
+    now = datetime.now(UTC)
+    try:
+        with session_scope(url) as session:
+            draft = session.get_one(AIDraft, draft_id)
+            # The lead's lock serialises every send to one lead, AI and setter alike.
+            session.execute(select(Lead).where(Lead.id == draft.lead_id).with_for_update())
+            session.refresh(draft, with_for_update=True)
+            if draft.status not in ("pending", "scheduled"):
+                return SendResult("already_handled", f"the draft is already {draft.status}")
+            inbound_message = session.get_one(Message, draft.inbound_message_id)
+            inbound = load_inbound(session, inbound_message)
+            lead, workspace = inbound.lead, inbound.workspace
+            assert lead is not None, "drafts are only written for known leads"
+
+            if sent_by == "ai":
+                skip = skip_reason(
+                    facts.skip_facts(session, workspace, lead, inbound_message, draft)
+                )
+                if skip:
+                    draft.status = _STATUS_AFTER_SKIP.get(skip.code, "pending")
+                    session.add(
+                        AutoSendDecision(
+                            workspace_id=workspace.id,
+                            lead_id=lead.id,
+                            ai_draft_id=draft.id,
+                            inbound_message_id=inbound_message.id,
+                            action="skip",
+                            reason=f"re-checked before sending: {skip.reason}",
+                        )
+                    )
+                    return SendResult("skipped", skip.reason)
+            elif lead.opted_out:
+                return SendResult("skipped", "the lead opted out")
+
+            text = body if body is not None else draft.body
+            rendered = render(text, inbound.placeholder_values())
+            if not rendered.sendable:
+                names = ", ".join(rendered.unresolved)
+                return SendResult("unsendable", f"unresolved placeholders: {names}")
+            subject = inbound_message.subject
+            if subject and not subject.lower().startswith("re:"):
+                subject = f"Re: {subject}"
+            outbound = Message(
+                workspace_id=workspace.id,
+                lead_id=lead.id,
+                email_campaign_id=inbound_message.email_campaign_id,
+                direction="outbound",
+                channel=draft.channel,
+                subject=subject,
+                body=rendered.text,
+                to_address=lead.email if draft.channel == "email" else lead.phone,
+                sent_by=sent_by,
+                sent_by_user_id=user_id,
+                ai_draft_id=draft.id,
+                delivery_status="claimed",
+                source=OUR_SOURCE,
+                thread_ref=dict(inbound_message.thread_ref or {}),
+                occurred_at=now,
+            )
+            session.add(outbound)
+            session.flush()
+            session.expunge(workspace)
+            return (
+                outbound.id,
+                workspace,
+                draft.channel,
+                dict(inbound_message.thread_ref or {}),
+                rendered.text,
+                subject,
+            )
+    except IntegrityError:
+        # Another sender claimed this draft between our read and our insert.
+        return SendResult("already_handled", "the draft was claimed by another send")
+
+
+def _release(url: str, message_id: uuid.UUID) -> None:
+    with session_scope(url) as session:
+        session.execute(delete(Message).where(Message.id == message_id))
+
+
+def _mark(
+    url: str, message_id: uuid.UUID, draft_id: uuid.UUID, status: str, provider_id: str | None
+) -> None:
+    with session_scope(url) as session:
+        message = session.get_one(Message, message_id)
+        message.delivery_status = status
+        if provider_id:
+            message.external_id = provider_id
+        if status == "sent":
+            message.occurred_at = datetime.now(UTC)
+            session.get_one(AIDraft, draft_id).status = "sent"
