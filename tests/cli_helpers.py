@@ -13,9 +13,7 @@ from sender_service.cli import cli
 SECRET_KEY = Fernet.generate_key().decode()
 
 
-def run(
-    runner: CliRunner, db_url: str, *args: str, input: str | None = None, **env: str
-) -> Result:
+def run(runner: CliRunner, db_url: str, *args: str, input: str | None = None, **env: str) -> Result:
     return runner.invoke(
         cli,
         list(args),

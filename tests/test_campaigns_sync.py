@@ -79,10 +79,14 @@ def test_sync_creates_keeps_renames_archives_and_unarchives(
         httpserver,
         [[{"id": 11, "name": "Founders"}, {"id": 12, "name": "Agencies"}], [{"id": 13}]],
     )
-    counts = ok_json(run(cli_runner, db_url, "campaigns", "sync", "--workspace", ws["id"], "--json"))
+    counts = ok_json(
+        run(cli_runner, db_url, "campaigns", "sync", "--workspace", ws["id"], "--json")
+    )
     assert counts["created"] == 3 and counts["listed"] == 3
 
-    listed = ok_json(run(cli_runner, db_url, "campaigns", "list", "--workspace", ws["id"], "--json"))
+    listed = ok_json(
+        run(cli_runner, db_url, "campaigns", "list", "--workspace", ws["id"], "--json")
+    )
     assert {c["external_id"]: c["name"] for c in listed} == {
         "11": "Founders",
         "12": "Agencies",
@@ -98,14 +102,16 @@ def test_sync_creates_keeps_renames_archives_and_unarchives(
         "id", "external_id", "name", "response_mode", "auto_send_confidence_threshold", "archived"
     }  # fmt: skip
 
-    ok_json(run(cli_runner, db_url, "campaigns", "set-mode", "--workspace", ws["id"],
-                "--campaign", "11", "--mode", "AI_AUTO_SEND", "--threshold", "0.8", "--json"))  # fmt: skip
+    set_mode = ["--campaign", "11", "--mode", "AI_AUTO_SEND", "--threshold", "0.8", "--json"]
+    ok_json(run(cli_runner, db_url, "campaigns", "set-mode", "--workspace", ws["id"], *set_mode))
 
     # 11 renamed but keeps its arm, 12 gone (archived), 13 unchanged, 14 new.
     _serve_campaigns(
         httpserver, [[{"id": 11, "name": "Founders v2"}, {"id": 13}, {"id": 14, "name": "New"}]]
     )
-    counts = ok_json(run(cli_runner, db_url, "campaigns", "sync", "--workspace", ws["id"], "--json"))
+    counts = ok_json(
+        run(cli_runner, db_url, "campaigns", "sync", "--workspace", ws["id"], "--json")
+    )
     assert (counts["created"], counts["renamed"], counts["archived"], counts["unchanged"]) == (
         1, 1, 1, 1,
     )  # fmt: skip
@@ -122,7 +128,9 @@ def test_sync_creates_keeps_renames_archives_and_unarchives(
     assert set(by_id) == {"11", "12", "13", "14"}
 
     _serve_campaigns(httpserver, [[{"id": 11}, {"id": 12}, {"id": 13}, {"id": 14}]])
-    counts = ok_json(run(cli_runner, db_url, "campaigns", "sync", "--workspace", ws["id"], "--json"))
+    counts = ok_json(
+        run(cli_runner, db_url, "campaigns", "sync", "--workspace", ws["id"], "--json")
+    )
     assert counts["unarchived"] == 1
 
     history = _history(db_url)
@@ -254,7 +262,7 @@ def test_set_mode_refuses_an_ambiguous_reference(
 
 
 def test_list_refuses_an_unknown_workspace(db_url: str, cli_runner: CliRunner) -> None:
+    unknown = "00000000-0000-0000-0000-000000000000"
     assert_refused(
-        run(cli_runner, db_url, "campaigns", "list", "--workspace", "00000000-0000-0000-0000-000000000000"),
-        "no workspace",
-    )  # fmt: skip
+        run(cli_runner, db_url, "campaigns", "list", "--workspace", unknown), "no workspace"
+    )

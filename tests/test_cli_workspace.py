@@ -141,9 +141,7 @@ def test_rotate_replaces_the_secret(db_url: str, cli_runner: CliRunner) -> None:
     )
 
 
-def test_set_secret_reads_stdin_and_stores_it_encrypted(
-    db_url: str, cli_runner: CliRunner
-) -> None:
+def test_set_secret_reads_stdin_and_stores_it_encrypted(db_url: str, cli_runner: CliRunner) -> None:
     ws = create_workspace(cli_runner, db_url)
     value = "eb_live_s3cr3t value"
     result = run(
