@@ -13,8 +13,12 @@ import click
 import psycopg
 from sqlalchemy.exc import OperationalError
 
+from sender_service.cli.campaigns import campaigns
 from sender_service.cli.db import db
 from sender_service.cli.demo import demo
+from sender_service.cli.people import token, user
+from sender_service.cli.seed import seed
+from sender_service.cli.workspace import workspace
 
 
 class ReplylineGroup(click.Group):
@@ -52,6 +56,11 @@ def cli() -> None:
 
 cli.add_command(db)
 cli.add_command(demo)
+cli.add_command(workspace)
+cli.add_command(user)
+cli.add_command(token)
+cli.add_command(campaigns)
+cli.add_command(seed)
 
 
 def main() -> None:

@@ -1,0 +1,85 @@
+"""`replyline user ...` and `replyline token ...`: people, their roles, their API tokens."""
+
+from __future__ import annotations
+
+import click
+
+from sender_service import api_tokens
+from sender_service.cli.common import CommandError, database_url, echo_json
+from sender_service.cli.lookups import workspace_or_fail
+from sender_service.db.engine import session_scope
+from sender_service.db.models import ROLES
+from sender_service.users import add_member, find_user, valid_email
+
+
+def _email(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not valid_email(value.strip()):
+        raise click.BadParameter(f"{value!r} is not an email address")
+    return value.strip()
+
+
+@click.group()
+def user() -> None:
+    """Users and their role in each workspace."""
+
+
+@user.command("create")
+@click.option("--email", required=True, callback=_email)
+@click.option("--workspace", "workspace_id", required=True)
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--json", "as_json", is_flag=True, help="Print the membership as JSON.")
+def create_user(email: str, workspace_id: str, role: str, as_json: bool) -> None:
+    """Give EMAIL ROLE in the workspace, creating the user if new (else setting the role)."""
+    with session_scope(database_url()) as session:
+        ws = workspace_or_fail(session, workspace_id)
+        person, membership, created = add_member(session, email, ws.id, role)
+        view = {
+            "user_id": str(person.id),
+            "email": person.email,
+            "workspace_id": str(ws.id),
+            "role": membership.role,
+            "created_user": created,
+        }
+    if as_json:
+        echo_json(view)
+    else:
+        verb = "created user" if created else "user"
+        click.echo(f"{verb} {view['email']} is {role} in workspace {view['workspace_id']}")
+
+
+@click.group()
+def token() -> None:
+    """API tokens: create (shown once) and revoke."""
+
+
+@token.command("create")
+@click.option("--email", required=True, callback=_email)
+@click.option("--json", "as_json", is_flag=True, help="Print {token, token_prefix} as JSON.")
+def create_token(email: str, as_json: bool) -> None:
+    """Issue an API token for an existing user; it is shown once and stored hashed."""
+    with session_scope(database_url()) as session:
+        person = find_user(session, email)
+        if person is None:
+            raise CommandError(f"no user {email}; create one with `replyline user create`")
+        row, secret = api_tokens.issue_token(session, person)
+        prefix = row.token_prefix
+    if as_json:
+        echo_json({"token": secret, "token_prefix": prefix, "email": email})
+    else:
+        click.echo(f"token (shown once): {secret}")
+
+
+@token.command("revoke")
+@click.option("--token-prefix", "prefix", required=True)
+def revoke_token(prefix: str) -> None:
+    """Revoke the token with this prefix (e.g. rl_1a2b3c4d); it stops working at once."""
+    # A whole token pasted by mistake is reduced to its prefix and never echoed back.
+    prefix = "_".join(prefix.strip().split("_", 2)[:2])
+    with session_scope(database_url()) as session:
+        row = api_tokens.find_by_prefix(session, prefix)
+        if row is None:
+            raise CommandError(f"no token with prefix {prefix!r}")
+        if row.revoked_at is not None:
+            raise CommandError(f"token {prefix} is already revoked")
+        api_tokens.revoke(row)
+    click.echo(f"revoked token {prefix}")

@@ -1,0 +1,192 @@
+"""`replyline workspace ...`: workspaces, their webhook secret and their credentials."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import click
+from sqlalchemy import select
+
+from sender_service.cli.common import CommandError, database_url, echo_json, settings_or_fail
+from sender_service.cli.lookups import workspace_or_fail
+from sender_service.credentials import CredentialError, cipher, store_secret
+from sender_service.db.engine import session_scope
+from sender_service.db.models import BOOKING_PROVIDERS, EMAIL_PLATFORMS, SECRET_NAMES, Workspace
+from sender_service.users import valid_email
+from sender_service.workspaces import create_workspace, rotate_webhook_secret
+
+
+def _timezone(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise click.BadParameter(f"unknown time zone {value!r} (use an IANA name)") from None
+    return value
+
+
+def _url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL")
+    return value.strip().rstrip("/")
+
+
+def _email(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not valid_email(value.strip()):
+        raise click.BadParameter(f"{value!r} is not an email address")
+    return None if value is None else value.strip()
+
+
+def _text(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None and not value.strip():
+        raise click.BadParameter("must not be blank")
+    return None if value is None else value.strip()
+
+
+# Options shared by create and update: (flag, column, validator).
+_FIELD_OPTIONS: tuple[tuple[str, str, Callable[..., Any]], ...] = (
+    ("--timezone", "timezone", _timezone),
+    ("--calendly-url", "calendly_scheduling_url", _url),
+    ("--ghl-location-id", "ghl_location_id", _text),
+    ("--ghl-calendar-id", "ghl_calendar_id", _text),
+    ("--ghl-booking-url", "ghl_booking_url", _url),
+    ("--review-slack-email", "review_slack_email", _email),
+    ("--email-platform-url", "email_platform_url", _url),
+)
+
+
+def _field_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    for flag, column, check in reversed(_FIELD_OPTIONS):
+        command = click.option(flag, column, callback=check)(command)
+    return click.option("--email-platform", type=click.Choice(EMAIL_PLATFORMS))(command)
+
+
+def workspace_view(workspace: Workspace) -> dict[str, Any]:
+    """What the CLI shows of a workspace: never the secret's hash, never credentials."""
+    return {
+        "id": str(workspace.id),
+        "name": workspace.name,
+        "timezone": workspace.timezone,
+        "booking_provider": workspace.booking_provider,
+        "calendly_scheduling_url": workspace.calendly_scheduling_url,
+        "ghl_location_id": workspace.ghl_location_id,
+        "ghl_calendar_id": workspace.ghl_calendar_id,
+        "ghl_booking_url": workspace.ghl_booking_url,
+        "email_platform": workspace.email_platform,
+        "email_platform_url": workspace.email_platform_url,
+        "review_slack_email": workspace.review_slack_email,
+        "auto_send_enabled": workspace.auto_send_enabled,
+    }
+
+
+@click.group()
+def workspace() -> None:
+    """Workspaces: create, update, list; webhook secret; credentials."""
+
+
+@workspace.command()
+@click.option("--name", required=True, callback=_text)
+@click.option(
+    "--booking-provider", required=True, type=click.Choice(BOOKING_PROVIDERS, case_sensitive=False)
+)
+@_field_options
+@click.option("--json", "as_json", is_flag=True, help="Print the workspace as JSON.")
+def create(name: str, booking_provider: str, as_json: bool, **fields: str | None) -> None:
+    """Create a workspace; its webhook secret is shown once and stored only as a hash."""
+    values = {k: v for k, v in fields.items() if v is not None}
+    with session_scope(database_url()) as session:
+        ws, secret = create_workspace(
+            session, name=name, booking_provider=booking_provider.upper(), **values
+        )
+        session.refresh(ws)
+        view = {**workspace_view(ws), "webhook_secret": secret}
+    if as_json:
+        echo_json(view)
+    else:
+        click.echo(f"created workspace {view['id']} ({name})")
+        click.echo(f"webhook secret (shown once): {secret}")
+
+
+@workspace.command()
+@click.option("--workspace", "workspace_id", required=True)
+@click.option("--name", callback=_text)
+@click.option("--booking-provider", type=click.Choice(BOOKING_PROVIDERS, case_sensitive=False))
+@_field_options
+@click.option("--auto-send-enabled", type=click.BOOL, help="The workspace kill switch.")
+@click.option("--json", "as_json", is_flag=True, help="Print the workspace as JSON.")
+def update(workspace_id: str, as_json: bool, **fields: Any) -> None:
+    """Change a workspace's settings; options not given stay as they are."""
+    values = {k: v for k, v in fields.items() if v is not None}
+    if not values:
+        raise CommandError("nothing to update: give at least one option")
+    if "booking_provider" in values:
+        values["booking_provider"] = values["booking_provider"].upper()
+    with session_scope(database_url()) as session:
+        ws = workspace_or_fail(session, workspace_id)
+        for column, value in values.items():
+            setattr(ws, column, value)
+        session.flush()
+        session.refresh(ws)
+        view = workspace_view(ws)
+    if as_json:
+        echo_json(view)
+    else:
+        click.echo(f"updated workspace {view['id']}: {', '.join(sorted(values))}")
+
+
+@workspace.command("rotate-webhook-secret")
+@click.option("--workspace", "workspace_id", required=True)
+@click.option("--json", "as_json", is_flag=True, help="Print {id, webhook_secret} as JSON.")
+def rotate(workspace_id: str, as_json: bool) -> None:
+    """Replace the webhook secret; the new one is shown once, the old one stops working."""
+    with session_scope(database_url()) as session:
+        ws = workspace_or_fail(session, workspace_id)
+        secret = rotate_webhook_secret(ws)
+        ws_id = str(ws.id)
+    if as_json:
+        echo_json({"id": ws_id, "webhook_secret": secret})
+    else:
+        click.echo(f"new webhook secret (shown once): {secret}")
+
+
+@workspace.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def list_command(as_json: bool) -> None:
+    """Every workspace."""
+    with session_scope(database_url()) as session:
+        rows = session.execute(select(Workspace).order_by(Workspace.created_at, Workspace.name))
+        views = [workspace_view(ws) for ws in rows.scalars()]
+    if as_json:
+        echo_json(views)
+        return
+    for view in views:
+        click.echo(f"{view['id']}  {view['booking_provider']:<8}  {view['name']}")
+
+
+@workspace.command("set-secret")
+@click.option("--workspace", "workspace_id", required=True)
+@click.option("--name", required=True, type=click.Choice(SECRET_NAMES))
+def set_secret(workspace_id: str, name: str) -> None:
+    """Store a credential read from stdin (never from the command line), encrypted."""
+    try:
+        fernet = cipher(settings_or_fail())
+    except CredentialError as exc:
+        raise CommandError(str(exc)) from None
+    if sys.stdin.isatty():
+        value = click.prompt(f"{name}", hide_input=True, prompt_suffix=" (hidden): ")
+    else:
+        value = sys.stdin.read().removesuffix("\n").removesuffix("\r")
+    if not value.strip():
+        raise CommandError("no secret on stdin: pipe the value in, e.g. `... < keyfile`")
+    with session_scope(database_url()) as session:
+        ws = workspace_or_fail(session, workspace_id)
+        store_secret(session, fernet, ws.id, name, value)
+    click.echo(f"stored {name} for workspace {workspace_id}")

@@ -1,0 +1,96 @@
+"""EmailBison's REST API: `{base_url}/api/...`, bearer API key, Laravel-style pagination.
+
+List endpoints answer `{"data": [...], "links": {"next": ...}, "meta": {"current_page",
+"last_page"}}`; some instances answer a bare list. Add endpoints as methods on the client.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import httpx2
+
+from sender_service.email_platforms.base import EmailPlatformError, PlatformCampaign
+
+# A platform's reply ids and its sent-email ids are different id spaces (DESIGN.md §3).
+REPLY_SOURCE: Final = "emailbison_reply"
+SENT_EMAIL_SOURCE: Final = "emailbison_sent_email"
+
+# Stops a server whose pagination never ends from looping us forever.
+MAX_PAGES: Final = 1_000
+
+
+class EmailBisonClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 20.0,
+    ) -> None:
+        self._http = httpx2.Client(
+            base_url=base_url.rstrip("/") + "/api",
+            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
+            timeout=timeout,
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> EmailBisonClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One call; the JSON body, or EmailPlatformError naming the status (not the key)."""
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx2.HTTPError as exc:
+            raise EmailPlatformError(
+                f"EmailBison {method} /api{path} failed: {type(exc).__name__}: {exc}"
+            ) from None
+        if response.status_code >= 400:
+            raise EmailPlatformError(
+                f"EmailBison {method} /api{path} answered HTTP {response.status_code}"
+                + (" (check the API key)" if response.status_code in (401, 403) else "")
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise EmailPlatformError(f"EmailBison {method} /api{path} answered non-JSON") from None
+
+    def _paginate(self, path: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for page in range(1, MAX_PAGES + 1):
+            body = self._request("GET", path, params={"page": page})
+            if isinstance(body, list):
+                return items + body
+            data = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(data, list):
+                raise EmailPlatformError(f"EmailBison GET /api{path} answered no data list")
+            items.extend(data)
+            if not data or not _has_next_page(body):
+                return items
+        raise EmailPlatformError(f"EmailBison GET /api{path} paginated past {MAX_PAGES} pages")
+
+    def list_campaigns(self) -> list[PlatformCampaign]:
+        campaigns = []
+        for item in self._paginate("/campaigns"):
+            if not isinstance(item, dict) or item.get("id") in (None, ""):
+                raise EmailPlatformError("EmailBison listed a campaign without an id")
+            external_id = str(item["id"])
+            name = str(item.get("name") or "").strip() or f"Campaign {external_id}"
+            status = item.get("status")
+            campaigns.append(PlatformCampaign(external_id, name, str(status) if status else None))
+        return campaigns
+
+
+def _has_next_page(body: dict[str, Any]) -> bool:
+    links, meta = body.get("links"), body.get("meta")
+    if isinstance(meta, dict) and "current_page" in meta and "last_page" in meta:
+        return int(meta["current_page"]) < int(meta["last_page"])
+    if isinstance(links, dict):
+        return bool(links.get("next"))
+    return False

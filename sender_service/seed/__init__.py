@@ -1,0 +1,1 @@
+"""Realistic, deterministic synthetic data: `replyline seed` (see `load`)."""
