@@ -30,7 +30,6 @@ from sender_service.templates import render
 log = logging.getLogger(__name__)
 
 SendStatus = Literal["sent", "already_handled", "skipped", "unsendable", "not_sent", "unknown"]
-OUR_SOURCE = "replyline"
 # A skipped AI send leaves its draft superseded or rejected when it can never go out; after a
 # pause or the kill switch it stays pending, so a setter may still use it.
 _STATUS_AFTER_SKIP = {
@@ -42,7 +41,12 @@ _STATUS_AFTER_SKIP = {
 
 
 class ThreadReplier(Protocol):
-    """A provider that answers in a lead's thread; returns the provider's message id."""
+    """A provider that answers in a lead's thread and returns its id for the new message.
+
+    `source` names the provider's id space, so a webhook echoing our send is a duplicate.
+    """
+
+    source: str
 
     def reply_in_thread(
         self, thread: dict[str, object], body: str, *, subject: str | None
@@ -70,12 +74,12 @@ def send_draft(
     body: str | None = None,
     user_id: uuid.UUID | None = None,
 ) -> SendResult:
-    claimed = _claim(url, draft_id, sent_by=sent_by, body=body, user_id=user_id)
+    claimed = _claim(url, draft_id, repliers, sent_by=sent_by, body=body, user_id=user_id)
     if isinstance(claimed, SendResult):
         return claimed
-    message_id, workspace, channel, thread, text, subject = claimed
+    message_id, replier, thread, text, subject = claimed
     try:
-        provider_id = repliers(workspace, channel).reply_in_thread(thread, text, subject=subject)
+        provider_id = replier.reply_in_thread(thread, text, subject=subject)
     except NotSent as exc:
         _release(url, message_id)
         log.warning("send of draft %s not sent: %s", draft_id, exc)
@@ -91,11 +95,12 @@ def send_draft(
 def _claim(
     url: str,
     draft_id: uuid.UUID,
+    repliers: ReplierFactory,
     *,
     sent_by: str,
     body: str | None,
     user_id: uuid.UUID | None,
-) -> SendResult | tuple[uuid.UUID, Workspace, str, dict[str, object], str, str | None]:
+) -> SendResult | tuple[uuid.UUID, ThreadReplier, dict[str, object], str, str | None]:
     now = datetime.now(UTC)
     try:
         with session_scope(url) as session:
@@ -135,6 +140,7 @@ def _claim(
             if not rendered.sendable:
                 names = ", ".join(rendered.unresolved)
                 return SendResult("unsendable", f"unresolved placeholders: {names}")
+            replier = repliers(workspace, draft.channel)
             subject = inbound_message.subject
             if subject and not subject.lower().startswith("re:"):
                 subject = f"Re: {subject}"
@@ -151,17 +157,15 @@ def _claim(
                 sent_by_user_id=user_id,
                 ai_draft_id=draft.id,
                 delivery_status="claimed",
-                source=OUR_SOURCE,
+                source=replier.source,
                 thread_ref=dict(inbound_message.thread_ref or {}),
                 occurred_at=now,
             )
             session.add(outbound)
             session.flush()
-            session.expunge(workspace)
             return (
                 outbound.id,
-                workspace,
-                draft.channel,
+                replier,
                 dict(inbound_message.thread_ref or {}),
                 rendered.text,
                 subject,
