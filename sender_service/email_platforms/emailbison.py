@@ -11,6 +11,7 @@ from typing import Any, Final
 import httpx2
 
 from sender_service.email_platforms.base import EmailPlatformError, PlatformCampaign
+from sender_service.sending.errors import NotSent, OutcomeUnknown
 
 # A platform's reply ids and its sent-email ids are different id spaces (DESIGN.md §3).
 REPLY_SOURCE: Final = "emailbison_reply"
@@ -21,6 +22,9 @@ MAX_PAGES: Final = 1_000
 
 
 class EmailBisonClient:
+    # Our replies become platform replies: the id space a webhook echoing them would use.
+    source: Final = REPLY_SOURCE
+
     def __init__(
         self,
         base_url: str,
@@ -85,6 +89,56 @@ class EmailBisonClient:
             status = item.get("status")
             campaigns.append(PlatformCampaign(external_id, name, str(status) if status else None))
         return campaigns
+
+    def reply_in_thread(
+        self, thread: dict[str, object], body: str, *, subject: str | None = None
+    ) -> str | None:
+        """Answer in the lead's thread (`POST /api/replies/{reply_id}/reply`); the new id.
+
+        Raises `NotSent` when the platform certainly did not send (refused, unreachable),
+        `OutcomeUnknown` when it may have (timeout, 5xx).
+        """
+        reply_id, sender_id, to = (
+            thread.get("reply_id"),
+            thread.get("sender_email_id"),
+            thread.get("lead_email"),
+        )
+        if not (reply_id and sender_id and to):
+            raise NotSent("the thread lacks the reply, mailbox or lead address", retryable=False)
+        path = f"/replies/{reply_id}/reply"
+        payload = {
+            "message": body,
+            "sender_email_id": sender_id,
+            "to_emails": [{"name": None, "email_address": to}],
+            "inject_previous_email_body": False,
+        }
+        try:
+            response = self._http.post(path, json=payload)
+        except (httpx2.ConnectError, httpx2.ConnectTimeout) as exc:
+            raise NotSent(f"EmailBison unreachable: {type(exc).__name__}", retryable=True) from None
+        except httpx2.HTTPError as exc:
+            raise OutcomeUnknown(f"EmailBison POST /api{path}: {type(exc).__name__}") from None
+        status = response.status_code
+        if status == 429:
+            raise NotSent("EmailBison rate-limited the send", retryable=True)
+        if 400 <= status < 500:
+            raise NotSent(f"EmailBison refused the send: HTTP {status}", retryable=False)
+        if status >= 500:
+            raise OutcomeUnknown(f"EmailBison POST /api{path} answered HTTP {status}")
+        return _new_reply_id(response)
+
+
+def _new_reply_id(response: httpx2.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    data = body.get("data", body) if isinstance(body, dict) else {}
+    if isinstance(data, dict):
+        reply = data.get("reply", data)
+        if isinstance(reply, dict) and reply.get("id") not in (None, ""):
+            return str(reply["id"])
+    return None
 
 
 def _has_next_page(body: dict[str, Any]) -> bool:

@@ -46,11 +46,14 @@ class ThreadReplier(Protocol):
     `source` names the provider's id space, so a webhook echoing our send is a duplicate.
     """
 
-    source: str
+    @property
+    def source(self) -> str: ...
+
+    def close(self) -> None: ...
 
     def reply_in_thread(
         self, thread: dict[str, object], body: str, *, subject: str | None
-    ) -> str: ...
+    ) -> str | None: ...
 
 
 class ReplierFactory(Protocol):
@@ -88,6 +91,8 @@ def send_draft(
         _mark(url, message_id, draft_id, "unknown", None)
         log.error("send of draft %s has an unknown outcome: %s", draft_id, exc)
         return SendResult("unknown", str(exc), message_id)
+    finally:
+        replier.close()
     _mark(url, message_id, draft_id, "sent", provider_id)
     return SendResult("sent", "sent", message_id)
 
@@ -110,6 +115,15 @@ def _claim(
             session.refresh(draft, with_for_update=True)
             if draft.status not in ("pending", "scheduled"):
                 return SendResult("already_handled", f"the draft is already {draft.status}")
+            in_flight = session.execute(
+                select(Message.id, Message.delivery_status).where(Message.ai_draft_id == draft.id)
+            ).first()
+            if in_flight is not None:
+                return SendResult(
+                    "already_handled",
+                    f"the draft's send is {in_flight.delivery_status}",
+                    in_flight.id,
+                )
             inbound_message = session.get_one(Message, draft.inbound_message_id)
             inbound = load_inbound(session, inbound_message)
             lead, workspace = inbound.lead, inbound.workspace
@@ -140,36 +154,43 @@ def _claim(
             if not rendered.sendable:
                 names = ", ".join(rendered.unresolved)
                 return SendResult("unsendable", f"unresolved placeholders: {names}")
-            replier = repliers(workspace, draft.channel)
-            subject = inbound_message.subject
-            if subject and not subject.lower().startswith("re:"):
-                subject = f"Re: {subject}"
-            outbound = Message(
-                workspace_id=workspace.id,
-                lead_id=lead.id,
-                email_campaign_id=inbound_message.email_campaign_id,
-                direction="outbound",
-                channel=draft.channel,
-                subject=subject,
-                body=rendered.text,
-                to_address=lead.email if draft.channel == "email" else lead.phone,
-                sent_by=sent_by,
-                sent_by_user_id=user_id,
-                ai_draft_id=draft.id,
-                delivery_status="claimed",
-                source=replier.source,
-                thread_ref=dict(inbound_message.thread_ref or {}),
-                occurred_at=now,
-            )
-            session.add(outbound)
-            session.flush()
-            return (
-                outbound.id,
-                replier,
-                dict(inbound_message.thread_ref or {}),
-                rendered.text,
-                subject,
-            )
+            try:
+                replier = repliers(workspace, draft.channel)
+            except NotSent as exc:
+                return SendResult("not_sent", str(exc), retryable=exc.retryable)
+            try:
+                subject = inbound_message.subject
+                if subject and not subject.lower().startswith("re:"):
+                    subject = f"Re: {subject}"
+                outbound = Message(
+                    workspace_id=workspace.id,
+                    lead_id=lead.id,
+                    email_campaign_id=inbound_message.email_campaign_id,
+                    direction="outbound",
+                    channel=draft.channel,
+                    subject=subject,
+                    body=rendered.text,
+                    to_address=lead.email if draft.channel == "email" else lead.phone,
+                    sent_by=sent_by,
+                    sent_by_user_id=user_id,
+                    ai_draft_id=draft.id,
+                    delivery_status="claimed",
+                    source=replier.source,
+                    thread_ref=dict(inbound_message.thread_ref or {}),
+                    occurred_at=now,
+                )
+                session.add(outbound)
+                session.flush()
+                return (
+                    outbound.id,
+                    replier,
+                    dict(inbound_message.thread_ref or {}),
+                    rendered.text,
+                    subject,
+                )
+            except BaseException:
+                replier.close()  # the claim did not stick; nothing will call it
+                raise
     except IntegrityError:
         # Another sender claimed this draft between our read and our insert.
         return SendResult("already_handled", "the draft was claimed by another send")

@@ -1,0 +1,35 @@
+"""Which provider answers a lead on a channel, built from the workspace's stored credentials."""
+
+from __future__ import annotations
+
+from sender_service.credentials import CredentialError, cipher, read_secret
+from sender_service.db.engine import session_scope
+from sender_service.db.models import Workspace
+from sender_service.email_platforms.emailbison import EmailBisonClient
+from sender_service.sending.errors import NotSent
+from sender_service.sending.system_sender import ThreadReplier
+from sender_service.settings import Settings
+
+
+class Repliers:
+    """The `ReplierFactory` of the running service: credentials read fresh for each send."""
+
+    def __init__(self, url: str, settings: Settings) -> None:
+        self._url = url
+        self._settings = settings
+
+    def __call__(self, workspace: Workspace, channel: str) -> ThreadReplier:
+        if channel != "email":
+            raise NotSent(f"no provider configured for {channel}", retryable=False)
+        if not workspace.email_platform_url:
+            raise NotSent("the workspace has no email platform URL", retryable=False)
+        try:
+            with session_scope(self._url) as session:
+                key = read_secret(
+                    session, cipher(self._settings), workspace.id, "email_platform_api_key"
+                )
+        except CredentialError as exc:
+            raise NotSent(str(exc), retryable=False) from None
+        if not key:
+            raise NotSent("the workspace has no email platform API key", retryable=False)
+        return EmailBisonClient(workspace.email_platform_url, key)
