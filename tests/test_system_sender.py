@@ -6,6 +6,7 @@ import json
 import threading
 import time
 import uuid
+from typing import Literal
 
 from cryptography.fernet import Fernet
 from pytest_httpserver import HTTPServer
@@ -85,11 +86,11 @@ def test_concurrent_sends_of_one_draft_call_the_platform_once(
     barrier = threading.Barrier(6)
     results: list[str] = []
 
-    def go(sent_by: str) -> None:
+    def go(sent_by: Literal["ai", "setter"]) -> None:
         barrier.wait()
         results.append(
             send_draft(db_url, draft_id, Repliers(db_url, SETTINGS), sent_by=sent_by).status
-        )  # type: ignore[arg-type]
+        )
 
     threads = [threading.Thread(target=go, args=("ai" if i % 2 else "setter",)) for i in range(6)]
     for t in threads:
