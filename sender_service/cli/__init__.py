@@ -15,6 +15,9 @@ from sqlalchemy.exc import OperationalError
 
 from sender_service.cli.db import db
 from sender_service.cli.demo import demo
+from sender_service.cli.jobs import jobs
+from sender_service.cli.serve import serve
+from sender_service.cli.worker import worker
 
 
 class ReplylineGroup(click.Group):
@@ -52,6 +55,9 @@ def cli() -> None:
 
 cli.add_command(db)
 cli.add_command(demo)
+cli.add_command(jobs)
+cli.add_command(serve)
+cli.add_command(worker)
 
 
 def main() -> None:
