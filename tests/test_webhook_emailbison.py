@@ -245,9 +245,9 @@ def test_another_workspaces_secret_is_401(db_url, service, workspace):
     assert status == 401
 
 
-def raw_exchange(service: Service, head: bytes, body_part: bytes) -> tuple[bytes, float]:
+def raw_exchange(host: str, port: int, head: bytes, body_part: bytes) -> tuple[bytes, float]:
     """Send a request head and part of a body on a raw socket; the response and its delay."""
-    with socket.create_connection((service.host, service.port), timeout=5) as sock:
+    with socket.create_connection((host, port), timeout=5) as sock:
         started = time.monotonic()
         sock.sendall(head + body_part)
         response = b""
@@ -259,13 +259,17 @@ def raw_exchange(service: Service, head: bytes, body_part: bytes) -> tuple[bytes
         return response, time.monotonic() - started
 
 
-def test_wrong_secret_with_10_mb_announced_is_401_promptly(service, workspace):
-    head = (
-        f"POST /webhooks/emailbison/{workspace[0]} HTTP/1.1\r\n"
-        f"Host: {service.host}\r\nContent-Type: application/json\r\n"
+def ten_mb_head(ws_id: uuid.UUID, host: str) -> bytes:
+    return (
+        f"POST /webhooks/emailbison/{ws_id} HTTP/1.1\r\n"
+        f"Host: {host}\r\nContent-Type: application/json\r\n"
         f"X-Replyline-Secret: wrong\r\nContent-Length: {10 * 1024 * 1024}\r\n\r\n"
     ).encode()
-    response, elapsed = raw_exchange(service, head, b"{" + b" " * 4096)
+
+
+def test_wrong_secret_with_10_mb_announced_is_401_promptly(service, workspace):
+    head = ten_mb_head(workspace[0], service.host)
+    response, elapsed = raw_exchange(service.host, service.port, head, b"{" + b" " * 4096)
     assert response.startswith(b"HTTP/1.1 401"), response[:200]
     assert b"connection: close" in response.lower()
     assert elapsed < 2
