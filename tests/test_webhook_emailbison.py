@@ -6,6 +6,7 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -126,9 +127,7 @@ def test_email_sent_is_the_campaigns_outbound_email(db_url, service, workspace):
     # A sent email and a reply may share a number: different id spaces, two rows.
     assert post(service, workspace, eb.lead_replied(9001))[0] == 202
     with session_scope(db_url) as session:
-        sent = session.execute(
-            select(Message).where(Message.direction == "outbound")
-        ).scalar_one()
+        sent = session.execute(select(Message).where(Message.direction == "outbound")).scalar_one()
         assert (sent.sent_by, sent.source, sent.external_id, sent.delivery_status) == (
             "campaign",
             "emailbison_email",
@@ -287,11 +286,8 @@ def test_two_mib_body_with_the_right_secret_is_413(db_url, service, workspace):
 
 
 def test_chunked_body_over_the_cap_is_413_while_streaming(db_url, service, workspace):
-    chunks_sent = []
-
-    def chunks():
+    def chunks() -> Iterator[bytes]:
         for _ in range(32):  # 32 x 64 KiB = 2 MiB, no Content-Length
-            chunks_sent.append(1)
             yield b" " * 65536
 
     status, _ = service.request(
@@ -335,7 +331,10 @@ def test_malformed_json_is_400(service, workspace):
         (lambda p: p["data"]["reply"].pop("id"), "data.reply.id"),
         (lambda p: p["data"].pop("lead"), "data.lead"),
         (lambda p: p.pop("event"), "event"),
-        (lambda p: p["data"]["reply"].update(date_received="yesterday"), "data.reply.date_received"),
+        (
+            lambda p: p["data"]["reply"].update(date_received="yesterday"),
+            "data.reply.date_received",
+        ),
     ],
 )
 def test_missing_or_invalid_field_is_400_naming_it(db_url, service, workspace, mutate, field):

@@ -133,11 +133,12 @@ def mark_failed(
         text(
             "update jobs set status = :status, last_error = :error, locked_by = null,"
             " locked_at = null, run_at = now() + make_interval(secs => :delay),"
-            " finished_at = case when :status = 'dead' then now() end"
+            " finished_at = case when :dead then now() end"
             " where id = :id and status = 'running' and locked_by = :worker"
         ),
         {
             "status": status,
+            "dead": status == "dead",
             "error": error[:4000],
             "delay": backoff_seconds(job.attempts),
             "id": job.id,
