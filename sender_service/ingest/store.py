@@ -10,13 +10,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from sender_service.campaigns import get_or_create_campaign
-from sender_service.db.models import Lead, Message
-from sender_service.ingest.events import Event, LeadInfo, MessageInfo
+from sender_service.db.models import EmailCampaign, Lead, Message
+from sender_service.ingest.events import CampaignInfo, Event, LeadInfo, MessageInfo
 from sender_service.jobs import queue
 from sender_service.jobs.handlers import CLASSIFY_REPLY
 
@@ -33,10 +33,7 @@ class Stored:
 def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stored:
     campaign_id = None
     if event.campaign is not None:
-        campaign, _ = get_or_create_campaign(
-            session, workspace_id, event.campaign.external_id, event.campaign.name
-        )
-        campaign_id = campaign.id
+        campaign_id = _campaign_id(session, workspace_id, event.campaign)
     lead_id = None
     if event.lead is not None:
         lead_id = upsert_lead(session, workspace_id, event.lead, campaign_id)
@@ -75,29 +72,66 @@ def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stor
     return Stored("accepted", message_id=message_id, lead_id=lead_id)
 
 
+def _campaign_id(session: Session, workspace_id: uuid.UUID, campaign: CampaignInfo) -> uuid.UUID:
+    """The campaign's id; a new one is created with the defaults and its history row."""
+    known: uuid.UUID | None = (
+        session.connection()
+        .execute(
+            select(EmailCampaign.id).where(
+                EmailCampaign.workspace_id == workspace_id,
+                EmailCampaign.external_id == campaign.external_id,
+            )
+        )
+        .scalar_one_or_none()
+    )
+    if known is not None:
+        return known
+    created, _ = get_or_create_campaign(session, workspace_id, campaign.external_id, campaign.name)
+    return created.id
+
+
+_MERGED = ("email_campaign_id", *_LEAD_FIELDS)
+_NEW = ", ".join(f"coalesce(excluded.{c}, l.{c})" for c in _MERGED)
+# One round trip whether the lead is new, changed or unchanged. An unchanged row is not
+# updated (so redeliveries do not bump updated_at) and comes from the second branch.
+_UPSERT_LEAD = text(
+    f"""
+    with upserted as (
+        insert into leads as l (workspace_id, external_id, {", ".join(_MERGED)})
+        values (:workspace_id, :external_id, {", ".join(":" + c for c in _MERGED)})
+        on conflict (workspace_id, external_id) do update
+        set {", ".join(f"{c} = coalesce(excluded.{c}, l.{c})" for c in _MERGED)}
+        where ({", ".join("l." + c for c in _MERGED)}) is distinct from ({_NEW})
+        returning id
+    )
+    select id from upserted
+    union all
+    select id from leads where workspace_id = :workspace_id and external_id = :external_id
+    limit 1
+    """
+)
+
+
 def upsert_lead(
     session: Session, workspace_id: uuid.UUID, lead: LeadInfo, campaign_id: uuid.UUID | None
 ) -> uuid.UUID:
     """Insert or refresh the lead; a blank field in the event never erases a known value."""
-    values: dict[str, Any] = {f: getattr(lead, f) for f in _LEAD_FIELDS}
-    statement = insert(Lead).values(
-        workspace_id=workspace_id,
-        external_id=lead.external_id,
-        email_campaign_id=campaign_id,
-        **values,
+    params = {f: getattr(lead, f) for f in _LEAD_FIELDS}
+    lead_id: uuid.UUID | None = (
+        session.connection()
+        .execute(
+            _UPSERT_LEAD,
+            {
+                "workspace_id": workspace_id,
+                "external_id": lead.external_id,
+                "email_campaign_id": campaign_id,
+                **params,
+            },
+        )
+        .scalar_one_or_none()
     )
-    merged = {
-        column: func.coalesce(statement.excluded[column], Lead.__table__.c[column])
-        for column in (*_LEAD_FIELDS, "email_campaign_id")
-    }
-    # Only touch the row when something changed, so redeliveries do not bump updated_at.
-    changed = or_(*(Lead.__table__.c[column].is_distinct_from(v) for column, v in merged.items()))
-    lead_id = session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["workspace_id", "external_id"], set_=merged, where=changed
-        ).returning(Lead.id)
-    ).scalar_one_or_none()
     if lead_id is None:
+        # A concurrent delivery inserted the lead after this statement's snapshot was taken.
         lead_id = session.execute(
             select(Lead.id).where(
                 Lead.workspace_id == workspace_id, Lead.external_id == lead.external_id

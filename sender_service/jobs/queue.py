@@ -8,6 +8,7 @@ worker's connection: when a worker dies its connection drops, Postgres frees the
 
 from __future__ import annotations
 
+import json
 import random
 import uuid
 from dataclasses import dataclass
@@ -17,7 +18,6 @@ from typing import Any, Final
 import psycopg
 from psycopg.rows import dict_row
 from sqlalchemy import func, select, text
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from sender_service.db.models import Job
@@ -41,6 +41,20 @@ def lock_key(job_id: uuid.UUID) -> int:
     return int.from_bytes(job_id.bytes[:8], "big", signed=True)
 
 
+_ENQUEUE = text(
+    """
+    with job as (
+        insert into jobs (kind, payload, dedupe_key, run_at, max_attempts)
+        values (:kind, cast(:payload as jsonb), :dedupe_key, coalesce(:run_at, now()),
+                coalesce(:max_attempts, 8))
+        on conflict (dedupe_key) where dedupe_key is not null do nothing
+        returning id, kind
+    )
+    select id, pg_notify(:channel, kind) from job
+    """
+)
+
+
 def enqueue(
     session: Session,
     kind: str,
@@ -52,23 +66,24 @@ def enqueue(
 ) -> uuid.UUID | None:
     """Add a job in the session's transaction; None when `dedupe_key` already exists.
 
-    The NOTIFY is transactional too: listeners hear it only once the job is committed.
+    One round trip (it runs on every webhook). The NOTIFY is transactional too: listeners
+    hear it only once the job is committed.
     """
-    values: dict[str, Any] = {"kind": kind, "payload": payload, "dedupe_key": dedupe_key}
-    if run_at is not None:
-        values["run_at"] = run_at
-    if max_attempts is not None:
-        values["max_attempts"] = max_attempts
-    job_id = session.execute(
-        insert(Job)
-        .values(**values)
-        .on_conflict_do_nothing(
-            index_elements=["dedupe_key"], index_where=text("dedupe_key is not null")
+    job_id: uuid.UUID | None = (
+        session.connection()
+        .execute(
+            _ENQUEUE,
+            {
+                "kind": kind,
+                "payload": json.dumps(payload),
+                "dedupe_key": dedupe_key,
+                "run_at": run_at,
+                "max_attempts": max_attempts,
+                "channel": CHANNEL,
+            },
         )
-        .returning(Job.id)
-    ).scalar_one_or_none()
-    if job_id is not None:
-        session.execute(select(func.pg_notify(CHANNEL, kind)))
+        .scalar_one_or_none()
+    )
     return job_id
 
 

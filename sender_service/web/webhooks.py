@@ -6,19 +6,20 @@ byte of its body read; neither does one whose body is too large.
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from typing import IO, Any, Final
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy import select
 
-from sender_service.db.engine import session_scope
+from sender_service.db.engine import engine_for, session_scope
 from sender_service.db.models import Workspace
 from sender_service.ingest.events import Parser, PayloadError
 from sender_service.ingest.platforms import PARSERS
 from sender_service.ingest.store import store_event
 from sender_service.web.errors import ApiError, json_error
-from sender_service.workspaces import webhook_secret_matches
+from sender_service.workspaces import hash_secret
 
 MAX_BODY_BYTES: Final = 1024 * 1024
 _CHUNK: Final = 64 * 1024
@@ -42,13 +43,17 @@ def authenticate(workspace_id: str) -> uuid.UUID:
         ws_id = uuid.UUID(workspace_id)
     except ValueError:
         raise unauthorized from None
-    # A short transaction of its own: no connection is held while a slow body streams in.
-    with session_scope(current_app.config["DATABASE_URL"]) as session:
-        workspace = session.execute(
-            select(Workspace).where(Workspace.id == ws_id)
+    # One autocommit read: no transaction stays open while a slow body streams in.
+    engine = engine_for(current_app.config["DATABASE_URL"])
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        stored_hash = conn.execute(
+            select(Workspace.webhook_secret_hash).where(Workspace.id == ws_id)
         ).scalar_one_or_none()
-        if workspace is None or not webhook_secret_matches(workspace, presented_secret()):
-            raise unauthorized
+    presented = presented_secret()
+    # Hash even for an unknown workspace, so timing does not tell which ids exist.
+    presented_hash = hash_secret(presented or "")
+    if stored_hash is None or not presented or not hmac.compare_digest(presented_hash, stored_hash):
+        raise unauthorized
     return ws_id
 
 
