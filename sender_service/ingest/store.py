@@ -15,11 +15,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from sender_service.campaigns import get_or_create_campaign
-from sender_service.db.models import EmailCampaign, Lead, Message
+from sender_service.db.models import Base, EmailCampaign, Lead, Message
 from sender_service.ingest.events import CampaignInfo, Event, LeadInfo, MessageInfo
 from sender_service.jobs import queue
 from sender_service.jobs.handlers import CLASSIFY_REPLY
 
+_MESSAGES = Base.metadata.tables["messages"]
 _LEAD_FIELDS = ("email", "first_name", "last_name", "company", "title", "industry", "headcount")
 
 
@@ -197,9 +198,12 @@ def _insert_message(
     }
     if message.occurred_at is not None:
         values["occurred_at"] = message.occurred_at
-    return session.execute(
-        insert(Message)
+    # Core, not ORM: the ORM's bulk-insert machinery costs more than the round trip here.
+    statement = (
+        insert(_MESSAGES)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["workspace_id", "channel", "source", "external_id"])
-        .returning(Message.id)
-    ).scalar_one_or_none()
+        .returning(_MESSAGES.c.id)
+    )
+    message_id: uuid.UUID | None = session.connection().execute(statement).scalar_one_or_none()
+    return message_id
