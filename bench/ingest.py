@@ -202,4 +202,4 @@ def _run(app: str, env: dict[str, str], path: str) -> dict[str, Any]:
 
 
 def _where(url: str) -> str:
-    return psycopg.conninfo.conninfo_to_dict(url).get("host") or "local socket"
+    return str(psycopg.conninfo.conninfo_to_dict(url).get("host") or "local socket")
