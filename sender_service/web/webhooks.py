@@ -6,12 +6,11 @@ byte of its body read; neither does one whose body is too large.
 
 from __future__ import annotations
 
-import hmac
 import uuid
 from typing import IO, Any, Final
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from sender_service.db.engine import engine_for, session_scope
 from sender_service.db.models import Workspace
@@ -19,7 +18,7 @@ from sender_service.ingest.events import Parser, PayloadError
 from sender_service.ingest.platforms import PARSERS
 from sender_service.ingest.store import store_event
 from sender_service.web.errors import ApiError, json_error
-from sender_service.workspaces import hash_secret
+from sender_service.workspaces import webhook_secret_matches
 
 MAX_BODY_BYTES: Final = 1024 * 1024
 _CHUNK: Final = 64 * 1024
@@ -45,15 +44,13 @@ def authenticate(workspace_id: str) -> uuid.UUID:
         raise unauthorized from None
     # One autocommit read: no transaction stays open while a slow body streams in.
     engine = engine_for(current_app.config["DATABASE_URL"])
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        stored_hash = conn.execute(
-            select(Workspace.webhook_secret_hash).where(Workspace.id == ws_id)
-        ).scalar_one_or_none()
-    presented = presented_secret()
-    # Hash even for an unknown workspace, so timing does not tell which ids exist.
-    presented_hash = hash_secret(presented or "")
-    if stored_hash is None or not presented or not hmac.compare_digest(presented_hash, stored_hash):
-        raise unauthorized
+    with (
+        engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+        Session(bind=conn) as session,
+    ):
+        workspace = session.get(Workspace, ws_id)
+        if workspace is None or not webhook_secret_matches(workspace, presented_secret()):
+            raise unauthorized
     return ws_id
 
 
