@@ -1,5 +1,5 @@
 # Replyline: `make demo` and `make test` are all a newcomer needs; both set everything up.
-.PHONY: install demo test lint bench db-stop clean
+.PHONY: install demo test lint serve worker bench db-stop clean
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -28,6 +28,12 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy sender_service dagster_project tests bench
+
+serve: install
+	$(BIN)/replyline serve
+
+worker: install
+	$(BIN)/replyline worker
 
 bench: install
 	$(BIN)/python -m bench

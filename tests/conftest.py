@@ -17,9 +17,12 @@ from click.testing import CliRunner
 from psycopg import sql
 
 from sender_service.db import embedded, migrate
+from sender_service.db.engine import session_scope
 from sender_service.db.models import TABLES
 from sender_service.db.urls import libpq_url, with_database
 from sender_service.settings import load_settings
+from sender_service.workspaces import create_workspace
+from tests.service import Service, run_service
 
 
 def _server_url() -> str:
@@ -74,3 +77,18 @@ def db_url(migrated_url: str) -> Iterator[str]:
 @pytest.fixture
 def cli_runner() -> CliRunner:
     return CliRunner()
+
+
+@pytest.fixture
+def service(db_url: str) -> Iterator[Service]:
+    """The Flask service over real HTTP on a free loopback port."""
+    with run_service(db_url) as running:
+        yield running
+
+
+@pytest.fixture
+def workspace(db_url: str) -> tuple[uuid.UUID, str]:
+    """A workspace's id and its webhook secret."""
+    with session_scope(db_url) as session:
+        ws, secret = create_workspace(session, name="Acme", booking_provider="GHL")
+        return ws.id, secret

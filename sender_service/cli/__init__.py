@@ -16,8 +16,11 @@ from sqlalchemy.exc import OperationalError
 from sender_service.cli.campaigns import campaigns
 from sender_service.cli.db import db
 from sender_service.cli.demo import demo
+from sender_service.cli.jobs import jobs
 from sender_service.cli.people import token, user
 from sender_service.cli.seed import seed
+from sender_service.cli.serve import serve
+from sender_service.cli.worker import worker
 from sender_service.cli.workspace import workspace
 
 
@@ -61,6 +64,9 @@ cli.add_command(user)
 cli.add_command(token)
 cli.add_command(campaigns)
 cli.add_command(seed)
+cli.add_command(jobs)
+cli.add_command(serve)
+cli.add_command(worker)
 
 
 def main() -> None:

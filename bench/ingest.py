@@ -1,0 +1,205 @@
+"""Webhook ingest: throughput and ack latency of the real EmailBison webhook vs a bare Flask +
+psycopg INSERT endpoint, both under gunicorn (gthread) on this machine and Postgres, in one run.
+
+The real path authenticates the workspace, streams the body under the cap, validates it with
+pydantic, upserts campaign and lead, inserts the message `on conflict do nothing` and enqueues
+the job with its NOTIFY, in one transaction. Every request carries a new reply id.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from sender_service.db import migrate
+from sender_service.db.engine import resolve_database_url, session_scope
+from sender_service.db.urls import with_database
+from sender_service.workspaces import create_workspace
+
+CLIENTS = 8
+REQUESTS = 3000
+WARMUP = 300
+GUNICORN = ["--workers", "2", "--worker-class", "gthread", "--threads", "4"]
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def payload(n: int) -> bytes:
+    return json.dumps(
+        {
+            "event": {"type": "LEAD_REPLIED", "name": "Lead Replied", "workspace_id": 1},
+            "data": {
+                "lead": {
+                    "id": 10_000 + n % 500,
+                    "email": f"lead{n % 500}@prospect.io",
+                    "first_name": "Dana",
+                    "last_name": "Reyes",
+                    "company": "Prospect Inc",
+                    "title": "VP Sales",
+                    "custom_variables": [
+                        {"name": "industry", "value": "SaaS"},
+                        {"name": "headcount", "value": "51-200"},
+                    ],
+                },
+                "campaign": {"id": 77 + n % 5, "name": "Spring push"},
+                "reply": {
+                    "id": n,
+                    "uuid": str(uuid.uuid4()),
+                    "email_subject": "Re: quick question",
+                    "from_email_address": f"lead{n % 500}@prospect.io",
+                    "from_name": "Dana Reyes",
+                    "text_body": "Sounds interesting, can we talk Tuesday? " * 10,
+                    "html_body": "<p>Sounds interesting, can we talk Tuesday?</p>" * 10,
+                    "date_received": "2025-03-04T15:20:00+00:00",
+                    "automated_reply": False,
+                },
+                "sender_email": {"id": 12, "email": "alex@agency-mail.com"},
+            },
+        }
+    ).encode()
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str]) -> Iterator[int]:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", *GUNICORN]
+        + [app],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def load(port: int, path: str, first: int, count: int) -> tuple[float, list[float]]:
+    """`count` POSTs from CLIENTS keep-alive connections; wall time and each ack latency."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    ids = iter(range(first, first + count))
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine: list[float] = []
+        while True:
+            with lock:
+                n = next(ids, None)
+            if n is None:
+                break
+            body = payload(n)
+            started = time.perf_counter()
+            conn.request("POST", path, body, {"Content-Type": "application/json"})
+            response = conn.getresponse()
+            response.read()
+            mine.append(time.perf_counter() - started)
+            assert response.status == 202, response.status
+        conn.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return time.perf_counter() - started, latencies
+
+
+def measure(port: int, path: str) -> dict[str, float]:
+    load(port, path, 1, WARMUP)
+    wall, latencies = load(port, path, WARMUP + 1, REQUESTS)
+    ordered = sorted(latencies)
+    return {
+        "rps": len(latencies) / wall,
+        "p50": statistics.median(ordered) * 1000,
+        "p99": ordered[int(len(ordered) * 0.99) - 1] * 1000,
+    }
+
+
+def main() -> None:
+    server = resolve_database_url()
+    name = f"replyline_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'create database "{name}"')
+    url = with_database(server, name)
+    try:
+        migrate.upgrade(url)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("create table bench_events (id bigserial primary key, payload jsonb)")
+        with session_scope(url) as session:
+            ws, secret = create_workspace(session, name="bench", booking_provider="GHL")
+        runs: dict[str, Callable[[], dict[str, float]]] = {
+            "baseline (bare Flask + psycopg INSERT)": lambda: _run(
+                "bench._baseline_app:create_app()", {"BENCH_DATABASE_URL": url}, "/ingest"
+            ),
+            "replyline webhook": lambda: _run(
+                "sender_service.app:create_app()",
+                {"DATABASE_URL": url},
+                f"/webhooks/emailbison/{ws.id}?secret={secret}",
+            ),
+        }
+        results = {label: run() for label, run in runs.items()}
+        print(
+            f"{REQUESTS} POSTs after {WARMUP} warm-up, {CLIENTS} keep-alive clients, gunicorn "
+            f"{' '.join(GUNICORN)}, {os.cpu_count()} CPUs, Postgres at {_where(server)}"
+        )
+        for label, r in results.items():
+            print(
+                f"  {label:<40} {r['rps']:8.0f} req/s   p50 {r['p50']:6.2f} ms   "
+                f"p99 {r['p99']:6.2f} ms"
+            )
+        base, real = results.values()
+        print(
+            f"  ratio replyline/baseline: throughput {real['rps'] / base['rps']:.2f}x, "
+            f"p50 latency {real['p50'] / base['p50']:.2f}x, p99 latency "
+            f"{real['p99'] / base['p99']:.2f}x (target >= 0.5x throughput, goal 0.8x)"
+        )
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+def _run(app: str, env: dict[str, str], path: str) -> dict[str, Any]:
+    with gunicorn(app, env) as port:
+        return measure(port, path)
+
+
+def _where(url: str) -> str:
+    return str(psycopg.conninfo.conninfo_to_dict(url).get("host") or "local socket")

@@ -1,0 +1,27 @@
+"""The Flask app factory. Production: `gunicorn 'sender_service.app:create_app()'`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from sender_service.db.engine import resolve_database_url
+from sender_service.web import health, redact, webhooks
+from sender_service.web.errors import json_error
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    redact.install()
+    app = Flask(__name__)
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config.from_mapping(config or {})
+    if not app.config.get("DATABASE_URL"):
+        app.config["DATABASE_URL"] = resolve_database_url()
+    app.register_blueprint(health.bp)
+    app.register_blueprint(webhooks.bp)
+    # Routing errors (404, 405) happen before any blueprint is chosen.
+    app.register_error_handler(404, json_error)
+    app.register_error_handler(405, json_error)
+    return app

@@ -1,0 +1,1 @@
+"""Webhook ingest: per-platform parsers into one platform-neutral event, stored idempotently."""

@@ -1,0 +1,68 @@
+"""The platform-neutral event every platform parser produces, and the parser contract."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+EventKind = Literal["reply", "untracked_reply", "outbound", "unsubscribed", "bounced"]
+
+
+class PayloadError(ValueError):
+    """The body is not a usable event; `field` is the dotted path of the offending field."""
+
+    def __init__(self, error: str, field: str | None = None) -> None:
+        super().__init__(error)
+        self.error = error
+        self.field = field
+
+
+@dataclass(frozen=True)
+class LeadInfo:
+    external_id: str
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    company: str | None = None
+    title: str | None = None
+    industry: str | None = None
+    headcount: str | None = None
+
+
+@dataclass(frozen=True)
+class CampaignInfo:
+    external_id: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class MessageInfo:
+    # `source` names the provider's id space: a platform's reply ids and sent-email ids differ.
+    source: str
+    external_id: str
+    direction: Literal["inbound", "outbound"]
+    body: str
+    sent_by: Literal["setter", "campaign"] | None = None
+    subject: str | None = None
+    from_address: str | None = None
+    to_address: str | None = None
+    occurred_at: datetime | None = None
+    is_automated_reply: bool = False
+    platform_tag: str | None = None
+    # What a later answer in the same thread needs (reply id, sender mailbox, lead email).
+    thread_ref: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    platform_type: str
+    lead: LeadInfo | None = None
+    campaign: CampaignInfo | None = None
+    message: MessageInfo | None = None
+
+
+# bytes of a JSON body -> the event, or None for a type Replyline ignores; raises PayloadError.
+Parser = Callable[[bytes], Event | None]

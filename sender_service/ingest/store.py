@@ -1,0 +1,209 @@
+"""Store one platform-neutral event in one transaction, idempotently.
+
+Ten identical deliveries at once give one row: every write is an `insert ... on conflict`, and
+only the transaction whose message insert won enqueues the job.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from sender_service.campaigns import get_or_create_campaign
+from sender_service.db.models import Base, EmailCampaign, Lead, Message
+from sender_service.ingest.events import CampaignInfo, Event, LeadInfo, MessageInfo
+from sender_service.jobs import queue
+from sender_service.jobs.handlers import CLASSIFY_REPLY
+
+_MESSAGES = Base.metadata.tables["messages"]
+_LEAD_FIELDS = ("email", "first_name", "last_name", "company", "title", "industry", "headcount")
+
+
+@dataclass(frozen=True)
+class Stored:
+    status: Literal["accepted", "duplicate"]
+    message_id: uuid.UUID | None = None
+    lead_id: uuid.UUID | None = None
+
+
+def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stored:
+    campaign_id = None
+    if event.campaign is not None:
+        campaign_id = _campaign_id(session, workspace_id, event.campaign)
+    lead_id = None
+    if event.lead is not None:
+        lead_id = upsert_lead(session, workspace_id, event.lead, campaign_id)
+    elif event.kind == "untracked_reply" and event.message is not None:
+        lead_id, campaign_id = _match_lead_by_email(
+            session, workspace_id, event.message.from_address
+        )
+
+    if event.kind == "unsubscribed":
+        assert lead_id is not None
+        return _flag_lead(session, lead_id, Lead.opted_out.is_(False), {"opted_out": True})
+    if event.kind == "bounced":
+        assert lead_id is not None
+        return _flag_lead(session, lead_id, Lead.bounced_at.is_(None), {"bounced_at": func.now()})
+
+    assert event.message is not None
+    message_id = _insert_message(session, workspace_id, lead_id, campaign_id, event.message)
+    if message_id is None:
+        if event.message.platform_tag:
+            # The platform tagged a reply we already hold (LEAD_INTERESTED after LEAD_REPLIED).
+            session.execute(
+                update(Message)
+                .where(*_message_key(workspace_id, event.message))
+                .where(Message.platform_tag.is_distinct_from(event.message.platform_tag))
+                .values(platform_tag=event.message.platform_tag)
+            )
+        return Stored("duplicate", lead_id=lead_id)
+    if event.message.direction == "inbound":
+        queue.enqueue(
+            session,
+            CLASSIFY_REPLY,
+            # Untracked replies are classified but never auto-answered.
+            {"message_id": str(message_id), "auto_answer": event.kind == "reply"},
+            dedupe_key=f"{CLASSIFY_REPLY}:{message_id}",
+        )
+    return Stored("accepted", message_id=message_id, lead_id=lead_id)
+
+
+def _campaign_id(session: Session, workspace_id: uuid.UUID, campaign: CampaignInfo) -> uuid.UUID:
+    """The campaign's id; a new one is created with the defaults and its history row."""
+    known: uuid.UUID | None = (
+        session.connection()
+        .execute(
+            select(EmailCampaign.id).where(
+                EmailCampaign.workspace_id == workspace_id,
+                EmailCampaign.external_id == campaign.external_id,
+            )
+        )
+        .scalar_one_or_none()
+    )
+    if known is not None:
+        return known
+    created, _ = get_or_create_campaign(session, workspace_id, campaign.external_id, campaign.name)
+    return created.id
+
+
+_MERGED = ("email_campaign_id", *_LEAD_FIELDS)
+_NEW = ", ".join(f"coalesce(excluded.{c}, l.{c})" for c in _MERGED)
+# One round trip whether the lead is new, changed or unchanged. An unchanged row is not
+# updated (so redeliveries do not bump updated_at) and comes from the second branch.
+_UPSERT_LEAD = text(
+    f"""
+    with upserted as (
+        insert into leads as l (workspace_id, external_id, {", ".join(_MERGED)})
+        values (:workspace_id, :external_id, {", ".join(":" + c for c in _MERGED)})
+        on conflict (workspace_id, external_id) do update
+        set {", ".join(f"{c} = coalesce(excluded.{c}, l.{c})" for c in _MERGED)}
+        where ({", ".join("l." + c for c in _MERGED)}) is distinct from ({_NEW})
+        returning id
+    )
+    select id from upserted
+    union all
+    select id from leads where workspace_id = :workspace_id and external_id = :external_id
+    limit 1
+    """
+)
+
+
+def upsert_lead(
+    session: Session, workspace_id: uuid.UUID, lead: LeadInfo, campaign_id: uuid.UUID | None
+) -> uuid.UUID:
+    """Insert or refresh the lead; a blank field in the event never erases a known value."""
+    params = {f: getattr(lead, f) for f in _LEAD_FIELDS}
+    lead_id: uuid.UUID | None = (
+        session.connection()
+        .execute(
+            _UPSERT_LEAD,
+            {
+                "workspace_id": workspace_id,
+                "external_id": lead.external_id,
+                "email_campaign_id": campaign_id,
+                **params,
+            },
+        )
+        .scalar_one_or_none()
+    )
+    if lead_id is None:
+        # A concurrent delivery inserted the lead after this statement's snapshot was taken.
+        lead_id = session.execute(
+            select(Lead.id).where(
+                Lead.workspace_id == workspace_id, Lead.external_id == lead.external_id
+            )
+        ).scalar_one()
+    return lead_id
+
+
+def _match_lead_by_email(
+    session: Session, workspace_id: uuid.UUID, email: str | None
+) -> tuple[uuid.UUID | None, uuid.UUID | None]:
+    if not email:
+        return None, None
+    row = session.execute(
+        select(Lead.id, Lead.email_campaign_id)
+        .where(Lead.workspace_id == workspace_id, func.lower(Lead.email) == email.lower())
+        .order_by(Lead.updated_at.desc())
+        .limit(1)
+    ).first()
+    return (row.id, row.email_campaign_id) if row else (None, None)
+
+
+def _flag_lead(session: Session, lead_id: uuid.UUID, unset: Any, values: dict[str, Any]) -> Stored:
+    changed = session.execute(
+        update(Lead).where(Lead.id == lead_id, unset).values(**values).returning(Lead.id)
+    ).scalar_one_or_none()
+    return Stored("accepted" if changed else "duplicate", lead_id=lead_id)
+
+
+def _message_key(workspace_id: uuid.UUID, message: MessageInfo) -> tuple[Any, ...]:
+    return (
+        Message.workspace_id == workspace_id,
+        Message.channel == "email",
+        Message.source == message.source,
+        Message.external_id == message.external_id,
+    )
+
+
+def _insert_message(
+    session: Session,
+    workspace_id: uuid.UUID,
+    lead_id: uuid.UUID | None,
+    campaign_id: uuid.UUID | None,
+    message: MessageInfo,
+) -> uuid.UUID | None:
+    values: dict[str, Any] = {
+        "workspace_id": workspace_id,
+        "lead_id": lead_id,
+        "email_campaign_id": campaign_id,
+        "direction": message.direction,
+        "channel": "email",
+        "subject": message.subject,
+        "body": message.body,
+        "from_address": message.from_address,
+        "to_address": message.to_address,
+        "platform_tag": message.platform_tag,
+        "is_automated_reply": message.is_automated_reply,
+        "sent_by": message.sent_by,
+        "delivery_status": "sent" if message.direction == "outbound" else None,
+        "source": message.source,
+        "external_id": message.external_id,
+        "thread_ref": message.thread_ref,
+    }
+    if message.occurred_at is not None:
+        values["occurred_at"] = message.occurred_at
+    # Core, not ORM: the ORM's bulk-insert machinery costs more than the round trip here.
+    statement = (
+        insert(_MESSAGES)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "channel", "source", "external_id"])
+        .returning(_MESSAGES.c.id)
+    )
+    message_id: uuid.UUID | None = session.connection().execute(statement).scalar_one_or_none()
+    return message_id

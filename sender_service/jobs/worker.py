@@ -1,0 +1,112 @@
+"""The worker loop: claim a due job, run its handler, record the outcome, repeat.
+
+Woken by NOTIFY on enqueue; polls anyway every `poll_interval` (missed notifications, jobs
+whose backoff ran out). Every `reap_interval` it requeues jobs whose worker died.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+import traceback
+import uuid
+from collections.abc import Mapping
+from types import FrameType
+from typing import Any
+
+import psycopg
+
+from sender_service.db.engine import session_scope
+from sender_service.jobs import queue
+from sender_service.jobs.handlers import HANDLERS, Handler, PermanentJobError
+
+log = logging.getLogger(__name__)
+
+
+class Worker:
+    def __init__(
+        self,
+        url: str,
+        *,
+        handlers: Mapping[str, Handler] | None = None,
+        poll_interval: float = 5.0,
+        reap_interval: float = 10.0,
+    ) -> None:
+        self.url = url
+        self.handlers = dict(HANDLERS if handlers is None else handlers)
+        self.poll_interval = poll_interval
+        self.reap_interval = reap_interval
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self.stopping = False
+        self._next_reap = 0.0
+
+    def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
+        """Finish the current job, then leave (the SIGTERM/SIGINT handler)."""
+        self.stopping = True
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    def run(self, *, drain: bool = False) -> int:
+        """Process jobs until stopped (or, with `drain`, until none is due); return the count."""
+        processed = 0
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"listen {queue.CHANNEL}")
+            log.info("worker %s started (kinds: %s)", self.name, ", ".join(sorted(self.handlers)))
+            while not self.stopping:
+                self._maybe_reap(conn)
+                if self.run_one(conn):
+                    processed += 1
+                    continue
+                if drain:
+                    break
+                self._wait(conn)
+        log.info("worker %s stopped after %d job(s)", self.name, processed)
+        return processed
+
+    def run_one(self, conn: psycopg.Connection[Any]) -> bool:
+        job = queue.claim(conn, self.name, sorted(self.handlers))
+        if job is None:
+            return False
+        try:
+            self._execute(job)
+        finally:
+            queue.release(conn, job.id)
+        return True
+
+    def _execute(self, job: queue.ClaimedJob) -> None:
+        started = time.monotonic()
+        try:
+            with session_scope(self.url) as session:
+                self.handlers[job.kind](session, job.payload)
+                queue.mark_done(session, job.id, self.name)
+        except Exception as exc:  # a handler's failure is the job's, never the worker's
+            permanent = isinstance(exc, PermanentJobError)
+            error = "".join(traceback.format_exception_only(exc)).strip()
+            with session_scope(self.url) as session:
+                status = queue.mark_failed(session, job, self.name, error, permanent=permanent)
+            log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, error)
+            return
+        log.info("job %s (%s) done in %.3fs", job.id, job.kind, time.monotonic() - started)
+
+    def _maybe_reap(self, conn: psycopg.Connection[Any]) -> None:
+        now = time.monotonic()
+        if now < self._next_reap:
+            return
+        self._next_reap = now + self.reap_interval
+        for job_id in queue.recover_orphans(conn):
+            log.warning("job %s recovered from a lost worker", job_id)
+
+    def _wait(self, conn: psycopg.Connection[Any]) -> None:
+        # Short slices so a stop signal is noticed quickly even when nothing arrives.
+        deadline = time.monotonic() + min(self.poll_interval, self.reap_interval)
+        while not self.stopping:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return
+            for _ in conn.notifies(timeout=min(remaining, 0.5), stop_after=1):
+                return

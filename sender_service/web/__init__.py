@@ -1,0 +1,1 @@
+"""The Flask service's blueprints, one module per area."""

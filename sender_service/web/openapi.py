@@ -1,0 +1,147 @@
+"""The OpenAPI 3.1 document of every JSON endpoint; request schemas come from the pydantic
+models that validate them, so the two cannot drift. A test checks every route is here."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from sender_service.ingest import emailbison
+
+_REF = "#/components/schemas/{model}"
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": _REF.format(model="Error")}}},
+    }
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _status(*values: str, **extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["status"],
+        "properties": {"status": {"type": "string", "enum": list(values)}, **extra},
+    }
+
+
+_UUID = {"type": "string", "format": "uuid"}
+
+
+def _emailbison_webhook() -> dict[str, Any]:
+    data_models = [
+        emailbison.ReplyData,
+        emailbison.UntrackedReplyData,
+        emailbison.EmailSentData,
+        emailbison.LeadData,
+    ]
+    return {
+        "post": {
+            "summary": "Receive an EmailBison webhook event",
+            "description": (
+                "The workspace secret (Authorization: Bearer, X-Replyline-Secret or ?secret=) is "
+                "checked before the body is read; bodies over 1 MiB are refused while they "
+                "stream in. LEAD_REPLIED, LEAD_INTERESTED, UNTRACKED_REPLY_RECEIVED, EMAIL_SENT, "
+                "MANUAL_EMAIL_SENT, LEAD_UNSUBSCRIBED and EMAIL_BOUNCED are stored once each; "
+                "other types are ignored."
+            ),
+            "parameters": [
+                {"name": "workspace_id", "in": "path", "required": True, "schema": _UUID},
+                {"name": "secret", "in": "query", "required": False, "schema": {"type": "string"}},
+                {
+                    "name": "X-Replyline-Secret",
+                    "in": "header",
+                    "required": False,
+                    "schema": {"type": "string"},
+                },
+            ],
+            "security": [{"bearer": []}, {}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["event", "data"],
+                            "properties": {
+                                "event": {"$ref": _REF.format(model="EventInfo")},
+                                "data": {
+                                    "oneOf": [
+                                        {"$ref": _REF.format(model=m.__name__)} for m in data_models
+                                    ]
+                                },
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "200": _json(
+                    "Already stored (duplicate) or a type Replyline ignores",
+                    _status("duplicate", "ignored"),
+                ),
+                "202": _json(
+                    "Stored; a reply is queued for classification",
+                    _status("accepted", message_id=_UUID, lead_id=_UUID),
+                ),
+                "400": _error("Malformed JSON or a missing/invalid field (`field` names it)"),
+                "401": _error("Missing or wrong secret, or unknown workspace; body unread"),
+                "413": _error("Body larger than 1 MiB"),
+            },
+        }
+    }
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    models: list[type[BaseModel]] = [
+        emailbison.EventInfo,
+        emailbison.ReplyData,
+        emailbison.UntrackedReplyData,
+        emailbison.EmailSentData,
+        emailbison.LeadData,
+    ]
+    _, schema = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
+    schemas: dict[str, Any] = dict(schema.get("$defs", {}))
+    schemas["Error"] = {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {"type": "string"},
+            "field": {"type": ["string", "null"], "description": "dotted path of the field"},
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Replyline", "version": "0.1.0"},
+        "paths": {
+            "/healthz": {
+                "get": {
+                    "summary": "Liveness and database check",
+                    "responses": {
+                        "200": _json("The database answers", _status("ok")),
+                        "503": _error("The database does not answer"),
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {"200": _json("OpenAPI 3.1 document", {"type": "object"})},
+                }
+            },
+            "/webhooks/emailbison/{workspace_id}": _emailbison_webhook(),
+        },
+        "components": {
+            "schemas": schemas,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

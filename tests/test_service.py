@@ -1,0 +1,41 @@
+"""The app itself: health, the OpenAPI document kept in step with the routes, JSON errors."""
+
+from __future__ import annotations
+
+import re
+
+from sender_service.app import create_app
+
+
+def test_healthz_checks_the_database(service):
+    assert service.request("GET", "/healthz") == (200, {"status": "ok", "database": "ok"})
+
+
+def test_healthz_reports_an_unreachable_database():
+    app = create_app({"DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none?connect_timeout=1"})
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json() == {"error": "database unreachable", "status": "unavailable"}
+
+
+def test_openapi_documents_every_route(db_url, service):
+    status, document = service.request("GET", "/openapi.json")
+    assert status == 200
+    assert document["openapi"].startswith("3.1")
+    app = create_app({"DATABASE_URL": db_url})
+    routes = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
+    assert routes
+    for rule in routes:
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        assert path in document["paths"], f"{rule.rule} is not in /openapi.json"
+        for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
+            assert method.lower() in document["paths"][path], f"{method} {path} undocumented"
+    # Every $ref resolves.
+    refs = re.findall(r'"\$ref": "#/components/schemas/([^"]+)"', str(document).replace("'", '"'))
+    assert refs and set(refs) <= set(document["components"]["schemas"])
+
+
+def test_unknown_routes_and_methods_answer_json(service):
+    assert service.request("GET", "/nope")[0] == 404
+    status, body = service.request("GET", "/webhooks/emailbison/x")
+    assert status == 405 and "error" in body
