@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 import duckdb
@@ -208,6 +208,9 @@ def _replicate_table(
                 state.truncate_seen is None or truncated > state.truncate_seen
             ):
                 full, reason = True, "truncated"
+    if full:
+        # A full copy reflects every TRUNCATE before the snapshot: none of them is news later.
+        truncated = _last_truncate(con, table, datetime.min.replace(tzinfo=UTC))
     truncate_seen = truncated or (state.truncate_seen if state else None)
 
     if full:
