@@ -1,5 +1,5 @@
 # Replyline: `make demo` and `make test` are all a newcomer needs; both set everything up.
-.PHONY: install demo test lint bench db-stop clean
+.PHONY: install demo test lint bench dagster db-stop clean
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -31,6 +31,10 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# The Dagster UI on the embedded defaults; DAGSTER_HOME under var/ (telemetry off) unless set.
+dagster: install
+	DAGSTER_HOME="$$($(BIN)/python -m dagster_project.instance)" $(BIN)/dagster dev -w workspace.yaml
 
 db-stop: install
 	$(BIN)/replyline db stop
