@@ -139,8 +139,10 @@ def _select_list(table: str, columns: list[tuple[str, str]]) -> tuple[str, list[
     redacted = REDACTED_COLUMNS.get(table, frozenset())
     kept = [(c, udt) for c, udt in columns if c not in redacted]
     # The scanner reads json/jsonb as VARCHAR; DuckDB's JSON type keeps them JSON.
-    parts = [f"{_ident(c)}::json as {_ident(c)}" if udt in ("json", "jsonb") else _ident(c)
-             for c, udt in kept]
+    parts = [
+        f"{_ident(c)}::json as {_ident(c)}" if udt in ("json", "jsonb") else _ident(c)
+        for c, udt in kept
+    ]
     return ", ".join(parts), [c for c, _ in kept]
 
 
@@ -214,7 +216,9 @@ def _replicate_table(
     truncate_seen = truncated or (state.truncate_seen if state else None)
 
     if full:
-        con.execute(f"create or replace table {target} as select {select} from pg.public.{_ident(table)}")
+        con.execute(
+            f"create or replace table {target} as select {select} from pg.public.{_ident(table)}"
+        )
         copied, deleted = _count(con, target), 0
     else:
         assert state is not None
@@ -293,9 +297,7 @@ def replicate(
         missing = [t for t in tables if t not in columns]
         if missing:
             raise LookupError(f"tables missing in Postgres (migrate it?): {', '.join(missing)}")
-        results = [
-            _replicate_table(con, t, columns[t], horizon, overlap, full) for t in tables
-        ]
+        results = [_replicate_table(con, t, columns[t], horizon, overlap, full) for t in tables]
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

@@ -42,9 +42,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
         return self.database_url or resolve_database_url()
 
     @contextmanager
-    def yield_for_execution(  # type: ignore[override]
-        self, context: dg.InitResourceContext
-    ) -> Iterator[WarehouseResource]:
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[WarehouseResource]:
         def on_wait(message: str) -> None:
             if context.log is not None:
                 context.log.warning(message)

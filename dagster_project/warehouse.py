@@ -101,7 +101,7 @@ def postgres_scanner_path() -> Path:
 
 def libpq_conninfo(url: str) -> str:
     """A libpq URL as the key=value string the postgres scanner's ATTACH takes."""
-    return make_conninfo(**conninfo_to_dict(url))
+    return make_conninfo("", **conninfo_to_dict(url))
 
 
 def connect(path: Path, source_url: str | None = None) -> duckdb.DuckDBPyConnection:

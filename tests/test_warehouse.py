@@ -167,9 +167,7 @@ def test_a_lost_row_fails_the_check_and_the_refresh(
         resources={"warehouse": resource},
         raise_on_error=False,
     )
-    evaluations = {
-        e.asset_key.path[-1]: e for e in checked.get_asset_check_evaluations()
-    }
+    evaluations = {e.asset_key.path[-1]: e for e in checked.get_asset_check_evaluations()}
     assert not evaluations["leads"].passed
     assert "199 rows in the warehouse, 200 in Postgres" in (evaluations["leads"].description or "")
     assert evaluations["messages"].passed
@@ -254,7 +252,10 @@ def test_a_second_writer_waits_and_says_so(warehouse_env: Path, db_url: str) -> 
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(WarehouseBusy, match="still holds"), writer_lock(files, 0.2, said.append):
+        with (
+            pytest.raises(WarehouseBusy, match="still holds"),
+            writer_lock(files, 0.2, said.append),
+        ):
             pass
         assert said and "another warehouse refresh is running (pid" in said[0]
     finally:
@@ -268,9 +269,18 @@ def test_dagster_definitions_validate(tmp_path: Path) -> None:
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path)}
     (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
     result = subprocess.run(
-        [str(Path(sys.executable).parent / "dagster"), "definitions", "validate",
-         "-w", "workspace.yaml"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        [
+            str(Path(sys.executable).parent / "dagster"),
+            "definitions",
+            "validate",
+            "-w",
+            "workspace.yaml",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "All code locations passed validation" in result.stderr + result.stdout

@@ -34,7 +34,7 @@ DELETE_LOG_RETENTION = timedelta(days=7)
 )
 def published_warehouse(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
+) -> dg.MaterializeResult[None]:
     with warehouse.build() as con:
         con.execute("checkpoint")
         row = con.execute(f"select min(watermark) from {STATE_TABLE}").fetchone()

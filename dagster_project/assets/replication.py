@@ -32,7 +32,7 @@ class ReplicationConfig(dg.Config):
 @dg.multi_asset(specs=RAW_SPECS, can_subset=False, pool="warehouse", name="replicate_postgres")
 def replicate_postgres(
     context: dg.AssetExecutionContext, config: ReplicationConfig, warehouse: WarehouseResource
-) -> Iterator[dg.MaterializeResult]:
+) -> Iterator[dg.MaterializeResult[None]]:
     with warehouse.build(attach_source=True) as con:
         results = replication.replicate(
             con, REPLICATED_TABLES, full=config.full, overlap=warehouse.overlap

@@ -35,7 +35,9 @@ def refresh(full: bool) -> None:
     job = defs.resolve_job_def("warehouse").with_logger_defs(
         {"progress": progress_logger(lambda line: click.echo(line))}
     )
-    click.echo(f"warehouse refresh ({'full' if full else 'incremental'}) → {settings.warehouse_path}")
+    click.echo(
+        f"warehouse refresh ({'full' if full else 'incremental'}) → {settings.warehouse_path}"
+    )
     with dg.DagsterInstance.from_config(str(dagster_home(settings))) as instance:
         result = job.execute_in_process(
             instance=instance,
@@ -48,11 +50,11 @@ def refresh(full: bool) -> None:
         )
     elapsed = time.perf_counter() - started
     if not result.success:
-        failed = [e.step_key for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+        failed = [e.step_key or "run" for e in result.get_step_failure_events()]
         failed_checks = [
-            e.event_specific_data.asset_key.to_user_string()
-            for e in result.all_events
-            if e.event_type_value == "ASSET_CHECK_EVALUATION" and not e.event_specific_data.passed
+            e.asset_key.to_user_string()
+            for e in result.get_asset_check_evaluations()
+            if not e.passed
         ]
         what = ", ".join(failed + [f"check on {c}" for c in failed_checks]) or "the run"
         raise CommandError(
