@@ -1,5 +1,5 @@
 # Replyline: `make demo` and `make test` are all a newcomer needs; both set everything up.
-.PHONY: install demo test lint serve worker bench db-stop clean
+.PHONY: install demo test lint serve worker bench dagster db-stop clean
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -37,6 +37,10 @@ worker: install
 
 bench: install
 	$(BIN)/python -m bench
+
+# The Dagster UI on the embedded defaults; DAGSTER_HOME under var/ (telemetry off) unless set.
+dagster: install
+	DAGSTER_HOME="$$($(BIN)/python -m dagster_project.instance)" $(BIN)/dagster dev -w workspace.yaml
 
 db-stop: install
 	$(BIN)/replyline db stop

@@ -1,7 +1,20 @@
-"""The Dagster code location. The warehouse issues add replication, dbt and export assets."""
+"""The Dagster code location: replication into DuckDB, its checks, the published warehouse."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-defs = dg.Definitions()
+from dagster_project.assets.publish import published_warehouse
+from dagster_project.assets.replication import replicate_postgres
+from dagster_project.checks import raw_matches_postgres
+from dagster_project.jobs import warehouse_job
+from dagster_project.resources import WarehouseResource
+from dagster_project.schedules import warehouse_every_15_minutes
+
+defs = dg.Definitions(
+    assets=[replicate_postgres, published_warehouse],
+    asset_checks=[raw_matches_postgres],
+    jobs=[warehouse_job],
+    schedules=[warehouse_every_15_minutes],
+    resources={"warehouse": WarehouseResource()},
+)

@@ -20,6 +20,7 @@ from sender_service.cli.jobs import jobs
 from sender_service.cli.people import token, user
 from sender_service.cli.seed import seed
 from sender_service.cli.serve import serve
+from sender_service.cli.warehouse import warehouse
 from sender_service.cli.worker import worker
 from sender_service.cli.workspace import workspace
 
@@ -67,6 +68,7 @@ cli.add_command(seed)
 cli.add_command(jobs)
 cli.add_command(serve)
 cli.add_command(worker)
+cli.add_command(warehouse)
 
 
 def main() -> None:

@@ -484,4 +484,23 @@ class Job(Timestamped, Base):
     finished_at: Mapped[datetime | None]
 
 
+class RowDeletion(Timestamped, Base):
+    """The delete log: one row per deleted row, written by triggers (migration 0004_issue8).
+
+    Incremental replication reads it to propagate deletes without comparing every id. A row
+    with `row_id` null records a TRUNCATE of the whole table, which row triggers cannot see.
+    """
+
+    __tablename__ = "row_deletions"
+    __table_args__ = (Index("ix_row_deletions_table_name_deleted_at", "table_name", "deleted_at"),)
+
+    table_name: Mapped[str] = mapped_column(Text)
+    row_id: Mapped[uuid.UUID | None]
+    deleted_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
+
+
 TABLES: Final[tuple[str, ...]] = tuple(Base.metadata.tables)
+# What the warehouse copies: every table but its own bookkeeping.
+REPLICATED_TABLES: Final[tuple[str, ...]] = tuple(
+    t for t in TABLES if t != RowDeletion.__tablename__
+)

@@ -1,0 +1,72 @@
+"""One readable line per step of a run, for `replyline warehouse refresh`.
+
+A Dagster logger that turns the run's events (step started or failed, table copied, check
+evaluated) into short lines, instead of the console logger's full event stream.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import dagster as dg
+
+
+def _event_line(event: Any) -> str | None:
+    kind = event.event_type_value
+    data = event.event_specific_data
+    if kind == "STEP_START":
+        return f"{event.step_key}: started"
+    if kind == "STEP_SUCCESS":
+        return f"{event.step_key}: done in {data.duration_ms / 1000:.2f}s"
+    if kind == "STEP_FAILURE":
+        return f"{event.step_key}: FAILED: {data.error.message.strip().splitlines()[0]}"
+    if kind == "STEP_SKIPPED":
+        return f"{event.step_key}: skipped (an upstream step or blocking check failed)"
+    if kind == "ASSET_MATERIALIZATION":
+        materialization = data.materialization
+        meta = {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
+        name = materialization.asset_key.to_user_string()
+        if "rows_copied" in meta:
+            return (
+                f"  {name}: {meta['mode']}, {meta['rows_copied']:,} rows copied, "
+                f"{meta['rows_deleted']:,} deleted, {meta['dagster/row_count']:,} rows "
+                f"({meta['duration_s']:.2f}s)"
+            )
+        if "path" in meta:
+            return f"  published {meta['path']} ({meta['size_mb']} MB, {meta['publish_s']:.2f}s)"
+        return f"  {name}: materialized"
+    if kind == "ASSET_CHECK_EVALUATION":
+        verdict = "passed" if data.passed else "FAILED"
+        return f"  {data.asset_key.to_user_string()} {verdict}: {data.description}"
+    return None
+
+
+class _ProgressHandler(logging.Handler):
+    def __init__(self, echo: Callable[[str], None]) -> None:
+        super().__init__(logging.DEBUG)
+        self.echo = echo
+
+    def emit(self, record: logging.LogRecord) -> None:
+        meta = getattr(record, "dagster_meta", {})
+        event = meta.get("dagster_event")
+        if event is not None:
+            line = _event_line(event)
+        elif record.levelno >= logging.WARNING:
+            line = f"{meta.get('step_key') or 'run'}: {meta.get('orig_message', record.msg)}"
+        else:
+            line = None
+        if line is not None:
+            self.echo(line)
+
+
+def progress_logger(echo: Callable[[str], None]) -> dg.LoggerDefinition:
+    def build(_: dg.InitLoggerContext) -> logging.Logger:
+        logger = logging.getLogger("replyline.warehouse.progress")
+        logger.setLevel(logging.DEBUG)
+        logger.propagate = False
+        logger.handlers = [_ProgressHandler(echo)]
+        return logger
+
+    return dg.LoggerDefinition(build, description="One line per step, table and check.")
