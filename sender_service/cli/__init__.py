@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from sender_service.cli.db import db
 from sender_service.cli.demo import demo
+from sender_service.cli.export import export_group
 
 
 class ReplylineGroup(click.Group):
@@ -52,6 +53,7 @@ def cli() -> None:
 
 cli.add_command(db)
 cli.add_command(demo)
+cli.add_command(export_group)
 
 
 def main() -> None:
