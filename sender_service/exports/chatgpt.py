@@ -225,7 +225,7 @@ class ChatGPTExport:
             )
         return sql.SQL(" and ").join(conditions)
 
-    def _leads_query(self) -> sql.Composable:
+    def _leads_query(self) -> sql.Composed:
         return sql.SQL(
             """
             with replies as (
@@ -265,7 +265,7 @@ class ChatGPTExport:
             """
         ).format(conditions=self._lead_conditions())
 
-    def _messages_query(self) -> sql.Composable:
+    def _messages_query(self) -> sql.Composed:
         # Postgres builds each JSON line itself: the fastest way, and exact types for free.
         return sql.SQL(
             """
@@ -317,7 +317,7 @@ class ChatGPTExport:
             filters=self.filters.describe(),
         ).encode()
 
-    def _rows(self, conn: psycopg.Connection[Any], query: sql.Composable) -> Iterator[Any]:
+    def _rows(self, conn: psycopg.Connection[Any], query: sql.Composed) -> Iterator[Any]:
         with conn.cursor(name=f"export_{uuid.uuid4().hex}") as cursor:
             cursor.itersize = _CURSOR_ROWS
             cursor.execute(query, self._params())
