@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sender_service.cli.db import db
 from sender_service.cli.demo import demo
 from sender_service.cli.export import export_group
+from sender_service.cli.report import report_group
 
 
 class ReplylineGroup(click.Group):
@@ -54,6 +55,7 @@ def cli() -> None:
 cli.add_command(db)
 cli.add_command(demo)
 cli.add_command(export_group)
+cli.add_command(report_group)
 
 
 def main() -> None:
