@@ -70,7 +70,9 @@ def insert(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, Any]
         con.execute(f"insert into marts.{table} ({columns}) values ({marks})", list(row.values()))
 
 
-def build(path: Path, workspace: uuid.UUID, week: date, *, arm_sizes: tuple[int, int]) -> dict[str, Any]:
+def build(
+    path: Path, workspace: uuid.UUID, week: date, *, arm_sizes: tuple[int, int]
+) -> dict[str, Any]:
     """Twelve campaigns with five weeks of activity for `workspace`, one for another workspace."""
     rng = random.Random(7)
     con = duckdb.connect(str(path))

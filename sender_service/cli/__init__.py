@@ -15,7 +15,9 @@ from sqlalchemy.exc import OperationalError
 
 from sender_service.cli.db import db
 from sender_service.cli.demo import demo
+from sender_service.cli.experiment import experiment_group
 from sender_service.cli.export import export_group
+from sender_service.cli.lead import lead_group
 from sender_service.cli.report import report_group
 
 
@@ -56,6 +58,8 @@ cli.add_command(db)
 cli.add_command(demo)
 cli.add_command(export_group)
 cli.add_command(report_group)
+cli.add_command(experiment_group)
+cli.add_command(lead_group)
 
 
 def main() -> None:
