@@ -16,8 +16,12 @@ from sqlalchemy.exc import OperationalError
 from sender_service.cli.campaigns import campaigns
 from sender_service.cli.db import db
 from sender_service.cli.demo import demo
+from sender_service.cli.experiment import experiment_group
+from sender_service.cli.export import export_group
 from sender_service.cli.jobs import jobs
+from sender_service.cli.lead import lead_group
 from sender_service.cli.people import token, user
+from sender_service.cli.report import report_group
 from sender_service.cli.seed import seed
 from sender_service.cli.serve import serve
 from sender_service.cli.warehouse import warehouse
@@ -69,6 +73,10 @@ cli.add_command(jobs)
 cli.add_command(serve)
 cli.add_command(worker)
 cli.add_command(warehouse)
+cli.add_command(export_group)
+cli.add_command(report_group)
+cli.add_command(experiment_group)
+cli.add_command(lead_group)
 
 
 def main() -> None:

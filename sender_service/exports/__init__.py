@@ -1,0 +1,1 @@
+"""Datasets handed to people outside the service: the ChatGPT zip."""

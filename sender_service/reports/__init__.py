@@ -1,0 +1,1 @@
+"""Reports read from the published warehouse: the weekly report."""

@@ -1,0 +1,64 @@
+"""Read-only access to the published DuckDB warehouse's marts."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+
+class WarehouseMissingError(RuntimeError):
+    """No published warehouse (or no marts in it) to read."""
+
+
+@dataclass(frozen=True)
+class Table:
+    columns: list[str]
+    rows: list[dict[str, Any]]
+
+
+@dataclass
+class Marts:
+    """Marts rows of one workspace, opened read-only so a refresh never waits on us."""
+
+    con: duckdb.DuckDBPyConnection
+    workspace_id: uuid.UUID
+    as_of: datetime
+
+    def table(self, name: str, where: str = "", params: tuple[Any, ...] = ()) -> Table:
+        # `name` is ours, never user input; the id is compared as text whatever its stored type.
+        query = f"select * from marts.{name} where cast(workspace_id as varchar) = ?"
+        if where:
+            query += f" and {where}"
+        try:
+            cursor = self.con.execute(query, (str(self.workspace_id), *params))
+        except duckdb.CatalogException:
+            raise WarehouseMissingError(
+                f"the warehouse has no marts.{name}: run the warehouse refresh first"
+            ) from None
+        columns = [d[0] for d in cursor.description or []]
+        return Table(columns, [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()])
+
+
+@contextmanager
+def open_marts(path: Path, workspace_id: uuid.UUID) -> Iterator[Marts]:
+    if not path.is_file():
+        raise WarehouseMissingError(
+            f"no warehouse at {path}: run the warehouse refresh (Dagster) first"
+        )
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:
+        reason = str(exc).splitlines()[0]
+        raise WarehouseMissingError(f"cannot open the warehouse at {path}: {reason}") from None
+    try:
+        as_of = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        yield Marts(con, workspace_id, as_of)
+    finally:
+        con.close()

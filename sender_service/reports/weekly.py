@@ -1,0 +1,505 @@
+"""The weekly report: Markdown, self-contained HTML, kpis.csv and PNG charts from the marts.
+
+Written to `exports/<workspace_id>/weekly/<week_start>/` by `replyline report weekly` and by the
+Dagster asset (`write_weekly_report`). Reads only the published warehouse, read-only.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+import uuid
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sender_service.reports import charts
+from sender_service.reports.document import (
+    Bullets,
+    Document,
+    Heading,
+    Image,
+    Paragraph,
+    Table,
+    to_html,
+    to_markdown,
+)
+from sender_service.reports.warehouse import Marts, open_marts
+from sender_service.settings import Settings
+
+# Below this many positive leads in either arm, a difference in booking rate means little.
+MIN_ARM_SAMPLE: Final = 30
+# "Many positive replies but few bookings": at least this many positive leads, and a booking
+# rate below this fraction of the workspace's.
+MANY_POSITIVES: Final = 10
+FEW_BOOKINGS_FRACTION: Final = 0.5
+FUNNEL_CAMPAIGNS: Final = 15
+RANK_SIZE: Final = 5
+ARM_LABELS: Final = {"AI_AUTO_SEND": "AI auto-send", "SETTER_MANAGED": "Setter-managed"}
+WEEK_COLUMNS: Final = (
+    "new_positive_leads",
+    "new_meetings_requested_leads",
+    "new_booked_leads",
+    "ai_sends",
+    "setter_sends",
+    "sequence_sends",
+)
+
+
+def week_start_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def last_complete_week(timezone: str, now: datetime) -> date:
+    """Monday of the last week that has ended in the workspace's time zone."""
+    today = now.astimezone(ZoneInfo(timezone)).date()
+    return week_start_of(today) - timedelta(days=7)
+
+
+def report_dir(settings: Settings, workspace_id: uuid.UUID, week_start: date) -> Path:
+    return settings.exports_dir / str(workspace_id) / "weekly" / week_start.isoformat()
+
+
+def _int(value: Any) -> int:
+    return int(value or 0)
+
+
+def _rate(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _as_date(value: Any) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+class _Report:
+    """Gathers the marts of one workspace and week, then builds the document and charts."""
+
+    def __init__(self, marts: Marts, name: str, week: date) -> None:
+        self.week = week
+        self.weeks = [week - timedelta(weeks=k) for k in range(4, -1, -1)]
+        self.kpis = marts.table("campaign_kpis")
+        weekly = marts.table(
+            "weekly_campaign_report", "week_start between ? and ?", (self.weeks[0], week)
+        )
+        for row in weekly.rows:
+            row["week_start"] = _as_date(row["week_start"])
+        self.weekly = weekly.rows
+        self.arms = marts.table("ai_vs_setter").rows
+        self.drafts = marts.table("draft_outcomes", "week_start = ?", (week,)).rows
+        self.segments = marts.table("campaign_segment_kpis").rows
+        self.leads = marts.table("lead_booking_status", "is_positive").rows
+        self.as_of = marts.as_of
+        self.name = name
+        self.images: dict[str, bytes] = {}
+        end = week + timedelta(days=6)
+        self.doc = Document(
+            f"Weekly report — {name}",
+            f"Week of {week:%a %d %b %Y} to {end:%a %d %b %Y}; "
+            f"numbers as of the warehouse refresh at {self.as_of:%Y-%m-%d %H:%M} UTC.",
+        )
+
+    # -- data ------------------------------------------------------------------------------------
+
+    def week_rows(self, week: date) -> list[dict[str, Any]]:
+        return [r for r in self.weekly if r["week_start"] == week]
+
+    def totals(self, week: date) -> dict[str, int]:
+        rows = self.week_rows(week)
+        return {c: sum(_int(r[c]) for r in rows) for c in WEEK_COLUMNS}
+
+    def kpis_csv(self) -> str:
+        """campaign_kpis rows as the mart has them, plus the week's numbers per campaign."""
+        by_campaign = {str(r["email_campaign_id"]): r for r in self.week_rows(self.week)}
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow([*self.kpis.columns, "week_start", *(f"week_{c}" for c in WEEK_COLUMNS)])
+        for row in sorted(
+            self.kpis.rows, key=lambda r: (str(r["campaign_name"]), str(r["email_campaign_id"]))
+        ):
+            week = by_campaign.get(str(row["email_campaign_id"]), {})
+            writer.writerow(
+                [
+                    *("" if row[c] is None else row[c] for c in self.kpis.columns),
+                    self.week.isoformat(),
+                    *(_int(week.get(c)) for c in WEEK_COLUMNS),
+                ]
+            )
+        return buffer.getvalue()
+
+    # -- sections --------------------------------------------------------------------------------
+
+    def build(self) -> None:
+        self.summary()
+        self.trend()
+        self.funnel()
+        self.ranking()
+        self.underperformers()
+        self.arms_section()
+        self.responses()
+        self.drafts_section()
+        self.segments_section()
+
+    def summary(self) -> None:
+        now = self.totals(self.week)
+        before = [self.totals(w) for w in self.weeks[:-1]]
+        labels = {
+            "new_positive_leads": "Leads newly positive",
+            "new_meetings_requested_leads": "Leads newly asking for a meeting",
+            "new_booked_leads": "Leads newly booked",
+            "ai_sends": "Replies sent by the AI",
+            "setter_sends": "Replies sent by setters",
+            "sequence_sends": "Follow-up steps sent",
+        }
+        rows = []
+        for column, label in labels.items():
+            average = sum(b[column] for b in before) / len(before)
+            change = "—" if average == 0 else f"{(now[column] - average) / average:+.0%}"
+            rows.append([label, _n(now[column]), f"{average:,.1f}", change])
+        self.doc.add(
+            Heading("This week"),
+            Table(["", "This week", "Average of the 4 weeks before", "Change"], rows),
+        )
+
+    def trend(self) -> None:
+        series: dict[str, list[int]] = {name: [] for name, _ in charts.STAGES}
+        for week in self.weeks:
+            t = self.totals(week)
+            series["Positive"].append(t["new_positive_leads"])
+            series["Meeting requested"].append(t["new_meetings_requested_leads"])
+            series["Booked"].append(t["new_booked_leads"])
+        labels = [f"{w:%d %b}" for w in self.weeks]
+        self.images["trend.png"] = charts.trend_chart(
+            labels, series, "This week against the four before it"
+        )
+        self.doc.add(
+            Image("trend.png", "Leads newly positive, asking for a meeting, booked: 5 weeks")
+        )
+
+    def funnel(self) -> None:
+        rows = sorted(
+            self.week_rows(self.week),
+            key=lambda r: (
+                -_int(r["new_positive_leads"]),
+                -_int(r["new_booked_leads"]),
+                str(r["campaign_name"]),
+            ),
+        )
+        rows = [
+            r
+            for r in rows
+            if _int(r["new_positive_leads"])
+            or _int(r["new_meetings_requested_leads"])
+            or _int(r["new_booked_leads"])
+        ]
+        shown = rows[:FUNNEL_CAMPAIGNS]
+        self.images["funnel.png"] = charts.funnel_chart(
+            [
+                charts.FunnelRow(
+                    str(r["campaign_name"]),
+                    _int(r["new_positive_leads"]),
+                    _int(r["new_meetings_requested_leads"]),
+                    _int(r["new_booked_leads"]),
+                )
+                for r in shown
+            ],
+            "This week per campaign: positive → meeting requested → booked",
+        )
+        self.doc.add(Heading("Funnel per campaign"))
+        if len(rows) > len(shown):
+            self.doc.add(
+                Paragraph(
+                    f"The {len(shown)} campaigns with most positive leads this week, "
+                    f"of {len(rows)} active."
+                )
+            )
+        self.doc.add(Image("funnel.png", "Per-campaign funnel this week"))
+
+    def _ranked(self) -> list[tuple[str, float, int]]:
+        ranked = [
+            (str(r["campaign_name"]), float(r["booking_rate"]), _int(r["positive_leads"]))
+            for r in self.kpis.rows
+            if _int(r["positive_leads"]) > 0 and r["booking_rate"] is not None
+        ]
+        return sorted(ranked, key=lambda t: (-t[1], -t[2], t[0]))
+
+    def ranking(self) -> None:
+        ranked = self._ranked()
+        top = ranked[:RANK_SIZE]
+        bottom = ranked[len(top) :][-RANK_SIZE:]
+        self.images["ranking.png"] = charts.ranking_chart(
+            top, bottom, "Booked per positive lead: top and bottom campaigns (to date)"
+        )
+        self.doc.add(Heading("Top and bottom campaigns by booked per positive lead"))
+        self.doc.add(
+            Paragraph(
+                "Since each campaign started: leads positive and booked ÷ positive leads. "
+                "Campaigns without a positive lead are not ranked."
+            )
+        )
+        table_rows = [["Top", name, _pct(rate), _n(n)] for name, rate, n in top]
+        table_rows += [["Bottom", name, _pct(rate), _n(n)] for name, rate, n in bottom]
+        self.doc.add(
+            Image("ranking.png", "Top and bottom five campaigns by booked per positive lead"),
+            Table(["", "Campaign", "Booked per positive", "Positive leads"], table_rows)
+            if table_rows
+            else Paragraph("No campaign has positive leads yet."),
+        )
+
+    def underperformers(self) -> None:
+        positives = sum(_int(r["positive_leads"]) for r in self.kpis.rows)
+        booked = sum(_int(r["booked_positive_leads"]) for r in self.kpis.rows)
+        overall = booked / positives if positives else None
+        self.doc.add(Heading("Many positive replies, few bookings"))
+        if overall is None:
+            self.doc.add(Paragraph("No positive leads yet."))
+            return
+        flagged = [
+            r
+            for r in self.kpis.rows
+            if _int(r["positive_leads"]) >= MANY_POSITIVES
+            and float(r["booking_rate"] or 0) < FEW_BOOKINGS_FRACTION * overall
+        ]
+        flagged.sort(key=lambda r: -_int(r["positive_leads"]))
+        if not flagged:
+            self.doc.add(
+                Paragraph(
+                    f"None: no campaign with {MANY_POSITIVES}+ positive leads books below half "
+                    f"the workspace's rate ({overall:.0%})."
+                )
+            )
+            return
+        self.doc.add(
+            Paragraph(
+                f"{len(flagged)} campaign(s) with {MANY_POSITIVES}+ positive leads book below half "
+                f"the workspace's rate of {overall:.0%}: their replies are worth a look.",
+                callout=True,
+            ),
+            Bullets(
+                [
+                    f"{r['campaign_name']}: {_n(_int(r['positive_leads']))} positive leads, "
+                    f"{_n(_int(r['booked_positive_leads']))} booked "
+                    f"({_pct(_rate(r['booking_rate']))}), "
+                    f"{ARM_LABELS.get(str(r['response_mode']), r['response_mode'])}"
+                    for r in flagged
+                ]
+            ),
+        )
+
+    def arm_verdict(self) -> str:
+        arms = {str(r["arm"]): r for r in self.arms}
+        ai, setter = arms.get("AI_AUTO_SEND"), arms.get("SETTER_MANAGED")
+        n_ai = _int(ai["positive_leads"]) if ai else 0
+        n_setter = _int(setter["positive_leads"]) if setter else 0
+        if ai is None or setter is None or min(n_ai, n_setter) < MIN_ARM_SAMPLE:
+            return (
+                f"Samples too small to conclude: {n_ai:,} positive leads in the AI arm and "
+                f"{n_setter:,} in the setter arm (at least {MIN_ARM_SAMPLE} each are needed)."
+            )
+        a_low, a_high = float(ai["booking_rate_ci_low"]), float(ai["booking_rate_ci_high"])
+        s_low, s_high = float(setter["booking_rate_ci_low"]), float(setter["booking_rate_ci_high"])
+        if a_low <= s_high and s_low <= a_high:
+            return (
+                f"Samples too small to conclude: the 95 % intervals overlap (AI {a_low:.0%}–"
+                f"{a_high:.0%}, setters {s_low:.0%}–{s_high:.0%})."
+            )
+        better = "AI auto-send" if a_low > s_high else "Setter-managed"
+        return (
+            f"{better} books more positive leads: AI {_pct(_rate(ai['booking_rate']))} "
+            f"({a_low:.0%}–{a_high:.0%}) against setters {_pct(_rate(setter['booking_rate']))} "
+            f"({s_low:.0%}–{s_high:.0%}); the 95 % intervals do not overlap."
+        )
+
+    def arms_section(self) -> None:
+        verdict = self.arm_verdict()
+        order = {"AI_AUTO_SEND": 0, "SETTER_MANAGED": 1}
+        arms = sorted(self.arms, key=lambda r: order.get(str(r["arm"]), 2))
+        self.images["ai_vs_setter.png"] = charts.arms_chart(
+            [
+                charts.ArmRate(
+                    ARM_LABELS.get(str(r["arm"]), str(r["arm"])),
+                    _int(r["positive_leads"]),
+                    _rate(r["booking_rate"]),
+                    _rate(r["booking_rate_ci_low"]),
+                    _rate(r["booking_rate_ci_high"]),
+                )
+                for r in arms
+            ],
+            "AI auto-send vs setter-managed: booked per positive lead",
+            verdict,
+        )
+        self.doc.add(
+            Heading("AI auto-send vs setter-managed"),
+            Paragraph(
+                "Each positive lead counts in the arm its campaign was in when the lead first "
+                "replied positively, so a campaign moved between arms is compared only over the "
+                "time it spent in each. Error bars are 95 % Wilson intervals."
+            ),
+            Paragraph(verdict, callout=True),
+            Image("ai_vs_setter.png", "Booking rate per arm with 95 % intervals"),
+            Table(
+                [
+                    "Arm",
+                    "Positive leads",
+                    "Answered",
+                    "Median answer",
+                    "Booked",
+                    "Booked per positive",
+                    "95 % interval",
+                ],
+                [
+                    [
+                        ARM_LABELS.get(str(r["arm"]), str(r["arm"])),
+                        _n(_int(r["positive_leads"])),
+                        _n(_int(r["responded_leads"])),
+                        _duration(_rate(r["median_response_seconds"])),
+                        _n(_int(r["booked_leads"])),
+                        _pct(_rate(r["booking_rate"])),
+                        f"{_pct(_rate(r['booking_rate_ci_low']))}–{_pct(_rate(r['booking_rate_ci_high']))}",
+                    ]
+                    for r in arms
+                ],
+            ),
+        )
+
+    def responses(self) -> None:
+        """Who first answered this week's positive replies, and how fast."""
+        week_leads = [
+            r
+            for r in self.leads
+            if r["first_positive_at"] is not None
+            and self.week <= _as_date(r["first_positive_at"]) < self.week + timedelta(days=7)
+        ]
+        self.doc.add(Heading("First answers to this week's positive replies"))
+        if not week_leads:
+            self.doc.add(Paragraph("No lead replied positively for the first time this week."))
+            return
+        groups: dict[str, list[float]] = {}
+        for r in week_leads:
+            groups.setdefault(str(r["first_response_by"] or "unanswered"), []).append(
+                float(r["response_seconds"] or 0)
+            )
+        rows = []
+        for who in ("ai", "setter", "sequence", "unanswered"):
+            if who in groups:
+                times = sorted(groups[who])
+                median = None if who == "unanswered" else times[len(times) // 2]
+                rows.append([who, _n(len(times)), _duration(median)])
+        self.doc.add(Table(["First answered by", "Leads", "Median time to answer"], rows))
+
+    def drafts_section(self) -> None:
+        columns = (
+            "drafts",
+            "auto_sent",
+            "approved_unchanged",
+            "sent_after_edit",
+            "rejected",
+            "unused",
+            "pending",
+            "booked_within_30d",
+        )
+        totals = {c: sum(_int(r[c]) for r in self.drafts) for c in columns}
+        self.doc.add(Heading("AI drafts created this week"))
+        if not totals["drafts"]:
+            self.doc.add(Paragraph("No AI drafts this week."))
+            return
+        labels = (
+            "Drafts",
+            "Sent by the AI",
+            "Approved unchanged",
+            "Sent after edit",
+            "Rejected",
+            "Unused",
+            "Pending",
+            "Booked within 30 days",
+        )
+        self.doc.add(Table(list(labels), [[_n(totals[c]) for c in columns]]))
+
+    def segments_section(self) -> None:
+        self.doc.add(Heading("Segments"))
+        for kind, title in (("headcount_bucket", "Company size"), ("industry", "Industry")):
+            sums: dict[str, list[int]] = {}
+            for r in self.segments:
+                if r["segment_type"] == kind:
+                    acc = sums.setdefault(str(r["segment_value"]), [0, 0])
+                    acc[0] += _int(r["positive_leads"])
+                    acc[1] += _int(r["booked_positive_leads"])
+            ranked = sorted(
+                ((v, p, b) for v, (p, b) in sums.items() if p), key=lambda t: (-t[1], t[0])
+            )[:8]
+            if ranked:
+                self.doc.add(
+                    Table(
+                        [title, "Positive leads", "Booked", "Booked per positive"],
+                        [[v, _n(p), _n(b), _pct(b / p)] for v, p, b in ranked],
+                    )
+                )
+        if not self.segments:
+            self.doc.add(Paragraph("No segment data yet."))
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172800:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} days"
+
+
+def _write_all(target: Path, files: Iterable[tuple[str, bytes]]) -> None:
+    """Write beside the target, then swap it in: readers never see half a report."""
+    staging = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
+    staging.mkdir(parents=True)
+    try:
+        for name, data in files:
+            (staging / name).write_bytes(data)
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_weekly_report(
+    settings: Settings,
+    workspace_id: uuid.UUID,
+    week_start: date,
+    *,
+    workspace_name: str | None = None,
+) -> Path:
+    """Write the report of the week starting `week_start` (a Monday); return its directory.
+
+    Raises WarehouseMissingError when there is no published warehouse to read.
+    """
+    week = week_start_of(week_start)
+    with open_marts(settings.warehouse_path, workspace_id) as marts:
+        report = _Report(marts, workspace_name or str(workspace_id), week)
+    report.build()
+    target = report_dir(settings, workspace_id, week)
+    files: list[tuple[str, bytes]] = [
+        ("report.md", to_markdown(report.doc).encode()),
+        ("report.html", to_html(report.doc, report.images).encode()),
+        ("kpis.csv", report.kpis_csv().encode()),
+        *report.images.items(),
+    ]
+    _write_all(target, files)
+    return target
+
+
+def chart_names() -> Sequence[str]:
+    return ("trend.png", "funnel.png", "ranking.png", "ai_vs_setter.png")
