@@ -13,6 +13,7 @@ from typing import Any
 from werkzeug.serving import make_server
 
 from sender_service.app import create_app
+from sender_service.settings import Settings
 
 
 class CountingInput:
@@ -70,8 +71,8 @@ class Service:
 
 
 @contextmanager
-def run_service(db_url: str) -> Iterator[Service]:
-    app = create_app({"DATABASE_URL": db_url})
+def run_service(db_url: str, settings: Settings | None = None) -> Iterator[Service]:
+    app = create_app({"DATABASE_URL": db_url, "SETTINGS": settings})
     counter = [0]
     flask_wsgi = app.wsgi_app
 

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from sender_service.cli import cli
 from sender_service.db.engine import session_scope
-from sender_service.db.models import Job
+from sender_service.db.models import Job, Message
 from sender_service.jobs import queue
 from sender_service.jobs.handlers import PermanentJobError
 from sender_service.jobs.worker import Worker
@@ -137,11 +137,14 @@ def test_worker_drain_classifies_ingested_replies(db_url, service, workspace, cl
             path, eb.lead_replied(reply_id), {"X-Replyline-Secret": workspace[1]}
         )
         assert status == 202
-    result = cli_runner.invoke(cli, ["worker", "--drain"], env={"DATABASE_URL": db_url})
+    env = {"DATABASE_URL": db_url, "LLM_PROVIDER": "offline"}
+    result = cli_runner.invoke(cli, ["worker", "--drain"], env=env)
     assert result.exit_code == 0, result.output
     assert "drained 3 job(s)" in result.output
     with session_scope(db_url) as session:
         assert {j.status for j in session.execute(select(Job)).scalars()} == {"done"}
+        inbound = select(Message.sentiment).where(Message.direction == "inbound")
+        assert None not in set(session.execute(inbound).scalars())
 
 
 # --- real worker processes -------------------------------------------------------------

@@ -22,6 +22,9 @@ import psycopg
 from sender_service.db.engine import session_scope
 from sender_service.jobs import queue
 from sender_service.jobs.handlers import HANDLERS, Handler, PermanentJobError
+from sender_service.pipeline import jobs as _pipeline_jobs  # noqa: F401  (registers handlers)
+from sender_service.services import Services
+from sender_service.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +35,13 @@ class Worker:
         url: str,
         *,
         handlers: Mapping[str, Handler] | None = None,
+        services: Services | None = None,
         poll_interval: float = 5.0,
         reap_interval: float = 10.0,
     ) -> None:
         self.url = url
         self.handlers = dict(HANDLERS if handlers is None else handlers)
+        self.services = services or Services(url, load_settings())
         self.poll_interval = poll_interval
         self.reap_interval = reap_interval
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
@@ -82,6 +87,7 @@ class Worker:
         started = time.monotonic()
         try:
             with session_scope(self.url) as session:
+                session.info.update(url=self.url, services=self.services)
                 self.handlers[job.kind](session, job.payload)
                 queue.mark_done(session, job.id, self.name)
         except Exception as exc:  # a handler's failure is the job's, never the worker's

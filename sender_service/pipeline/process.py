@@ -35,6 +35,7 @@ class NextStep:
     kind: Literal["send_draft", "notify_review"]
     id: uuid.UUID  # the draft to send, or the notification to deliver
     run_at: datetime | None = None
+    message_id: uuid.UUID | None = None  # the reply a review is about
 
 
 @dataclass
@@ -46,8 +47,14 @@ class Outcome:
 
 
 def process_inbound(
-    session: Session, message_id: uuid.UUID, llm: LLM, *, now: datetime | None = None
+    session: Session,
+    message_id: uuid.UUID,
+    llm: LLM,
+    *,
+    now: datetime | None = None,
+    allow_auto_send: bool = True,
 ) -> Outcome:
+    """`allow_auto_send=False` (an untracked reply matched by email) drafts but never sends."""
     now = now or datetime.now(UTC)
     message = session.get_one(Message, message_id)
     if message.direction != "inbound":
@@ -60,7 +67,11 @@ def process_inbound(
         _supersede_older_drafts(session, message)
     outcome = Outcome()
     context = reply_context(session, inbound)
-    auto_send = inbound.campaign is not None and inbound.campaign.response_mode == "AI_AUTO_SEND"
+    auto_send = (
+        allow_auto_send
+        and inbound.campaign is not None
+        and inbound.campaign.response_mode == "AI_AUTO_SEND"
+    )
 
     if message.sentiment is None:
         try:
@@ -229,7 +240,9 @@ def _notify(
         session.add(existing)
         session.flush()
     if existing.status != "sent":
-        outcome.next_steps.append(NextStep("notify_review", existing.id))
+        outcome.next_steps.append(
+            NextStep("notify_review", existing.id, message_id=inbound.message.id)
+        )
 
 
 def _is_latest_inbound(session: Session, message: Message) -> bool:

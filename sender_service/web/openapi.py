@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from sender_service.ingest import emailbison
+from sender_service.web.api_models import SendDraftBody
 
 _REF = "#/components/schemas/{model}"
 
@@ -100,6 +101,32 @@ def _emailbison_webhook() -> dict[str, Any]:
     }
 
 
+def _draft_action(summary: str, ok: dict[str, Any], body: bool) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "security": [{"bearer": []}],
+        "parameters": [{"name": "draft_id", "in": "path", "required": True, "schema": _UUID}],
+        "responses": {
+            "200": _json("Done", ok),
+            "400": _error("The body is not valid (`field` names the problem)"),
+            "401": _error("No valid API token"),
+            "403": _error("The token's user is a viewer of the draft's workspace"),
+            "404": _error("No such draft in the user's workspaces"),
+            "409": _error("The draft was already sent, rejected or cannot be sent"),
+        },
+    }
+    if body:
+        operation["requestBody"] = {
+            "required": False,
+            "content": {
+                "application/json": {"schema": {"$ref": _REF.format(model="SendDraftBody")}}
+            },
+        }
+        operation["responses"]["422"] = _error("Unresolved placeholders in the message")
+        operation["responses"]["502"] = _error("The platform did not send, or did not confirm")
+    return {"post": operation}
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
@@ -108,6 +135,7 @@ def openapi_document() -> dict[str, Any]:
         emailbison.UntrackedReplyData,
         emailbison.EmailSentData,
         emailbison.LeadData,
+        SendDraftBody,
     ]
     _, schema = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
     schemas: dict[str, Any] = dict(schema.get("$defs", {}))
@@ -139,6 +167,14 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             "/webhooks/emailbison/{workspace_id}": _emailbison_webhook(),
+            "/api/drafts/{draft_id}/send": _draft_action(
+                "Send a draft as the setter (optionally edited) through the system sender",
+                _status("sent", message_id=_UUID),
+                body=True,
+            ),
+            "/api/drafts/{draft_id}/reject": _draft_action(
+                "Reject a draft: it will not be sent", _status("rejected"), body=False
+            ),
         },
         "components": {
             "schemas": schemas,

@@ -1,0 +1,196 @@
+"""The pipeline's jobs: classify a reply, send an approved draft, DM the reviewer.
+
+Each runs in the worker with the job's session; what must commit on its own (a send's claim,
+a Slack attempt) opens its own transactions through `session.info["url"]`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sender_service.db.engine import session_scope
+from sender_service.db.models import (
+    AIDraft,
+    AutoSendDecision,
+    EmailCampaign,
+    Lead,
+    Message,
+    Notification,
+)
+from sender_service.jobs import queue
+from sender_service.jobs.handlers import (
+    CLASSIFY_REPLY,
+    NOTIFY_REVIEW,
+    SEND_DRAFT,
+    PermanentJobError,
+    handler,
+)
+from sender_service.notify import review, slack
+from sender_service.pipeline.process import NextStep, process_inbound
+from sender_service.sending.system_sender import send_draft as system_send
+from sender_service.services import Services
+
+log = logging.getLogger(__name__)
+
+
+def _services(session: Session) -> Services:
+    services: Services = session.info["services"]
+    return services
+
+
+def enqueue_steps(session: Session, steps: list[NextStep]) -> None:
+    """Queue what the pipeline decided, in the caller's transaction, once per draft or DM."""
+    for step in steps:
+        if step.kind == "send_draft":
+            queue.enqueue(
+                session,
+                SEND_DRAFT,
+                {"draft_id": str(step.id)},
+                dedupe_key=f"{SEND_DRAFT}:{step.id}",
+                run_at=step.run_at,
+            )
+        else:
+            queue.enqueue(
+                session,
+                NOTIFY_REVIEW,
+                {"notification_id": str(step.id), "message_id": str(step.message_id)},
+                dedupe_key=f"{NOTIFY_REVIEW}:{step.id}",
+            )
+
+
+@handler(CLASSIFY_REPLY)
+def classify_reply(session: Session, payload: dict[str, Any]) -> None:
+    message_id = uuid.UUID(payload["message_id"])
+    if session.get(Message, message_id) is None:
+        raise PermanentJobError(f"message {message_id} no longer exists")
+    outcome = process_inbound(
+        session,
+        message_id,
+        _services(session).llm,
+        allow_auto_send=bool(payload.get("auto_answer", True)),
+    )
+    enqueue_steps(session, outcome.next_steps)
+    if outcome.decision:
+        log.info("reply %s: %s (%s)", message_id, outcome.decision.action, outcome.decision.reason)
+
+
+@handler(SEND_DRAFT)
+def send_approved_draft(session: Session, payload: dict[str, Any]) -> None:
+    draft_id = uuid.UUID(payload["draft_id"])
+    services = _services(session)
+    result = system_send(services.url, draft_id, services.repliers, sent_by="ai")
+    log.info("draft %s: %s (%s)", draft_id, result.status, result.reason)
+    if result.status == "not_sent" and result.retryable:
+        raise RuntimeError(f"not sent, will retry: {result.reason}")  # the claim was released
+    if result.status in ("not_sent", "unsendable"):
+        _review_failed_send(session, draft_id, f"could not send: {result.reason}")
+    elif result.status == "unknown" and result.message_id is not None:
+        _review_unknown_send(session, draft_id, result.message_id, result.reason)
+
+
+def _review_failed_send(session: Session, draft_id: uuid.UUID, reason: str) -> None:
+    draft = session.get_one(AIDraft, draft_id)
+    session.add(
+        AutoSendDecision(
+            workspace_id=draft.workspace_id,
+            lead_id=draft.lead_id,
+            ai_draft_id=draft.id,
+            inbound_message_id=draft.inbound_message_id,
+            action="needs_review",
+            reason=reason,
+        )
+    )
+    _notify(session, draft, "review", f"review:{draft.id}")
+
+
+def _review_unknown_send(
+    session: Session, draft_id: uuid.UUID, message_id: uuid.UUID, reason: str
+) -> None:
+    draft = session.get_one(AIDraft, draft_id)
+    session.add(
+        AutoSendDecision(
+            workspace_id=draft.workspace_id,
+            lead_id=draft.lead_id,
+            ai_draft_id=draft.id,
+            inbound_message_id=draft.inbound_message_id,
+            action="needs_review",
+            reason=f"the send's outcome is unknown ({reason}); check the thread before "
+            "answering again",
+        )
+    )
+    _notify(session, draft, "unknown_send", f"unknown-send:{message_id}")
+
+
+def _notify(session: Session, draft: AIDraft, kind: str, key: str) -> None:
+    note = session.execute(
+        select(Notification).where(Notification.dedupe_key == key)
+    ).scalar_one_or_none()
+    if note is None:
+        note = Notification(
+            workspace_id=draft.workspace_id,
+            lead_id=draft.lead_id,
+            ai_draft_id=draft.id,
+            kind=kind,
+            dedupe_key=key,
+        )
+        session.add(note)
+        session.flush()
+    if note.status != "sent":
+        enqueue_steps(
+            session, [NextStep("notify_review", note.id, message_id=draft.inbound_message_id)]
+        )
+
+
+@handler(NOTIFY_REVIEW)
+def notify_reviewer(session: Session, payload: dict[str, Any]) -> None:
+    notification_id = uuid.UUID(payload["notification_id"])
+    services = _services(session)
+    request = _review_request(
+        session,
+        notification_id,
+        uuid.UUID(payload["message_id"]),
+        services.settings.public_base_url,
+    )
+    try:
+        review.deliver(services.url, services.slack, notification_id, request)
+    except slack.SlackError as exc:
+        # Recorded on its own: the job's transaction rolls back when the retry is raised.
+        with session_scope(services.url) as own:
+            own.get_one(Notification, notification_id).last_error = str(exc)
+        raise
+
+
+def _review_request(
+    session: Session, notification_id: uuid.UUID, message_id: uuid.UUID, base_url: str
+) -> review.ReviewRequest:
+    note = session.get_one(Notification, notification_id)
+    inbound = session.get_one(Message, message_id)
+    lead = session.get(Lead, note.lead_id) if note.lead_id else None
+    draft = session.get(AIDraft, note.ai_draft_id) if note.ai_draft_id else None
+    campaign_id = (lead.email_campaign_id if lead else None) or inbound.email_campaign_id
+    campaign = session.get(EmailCampaign, campaign_id) if campaign_id else None
+    decision = session.execute(
+        select(AutoSendDecision)
+        .where(
+            AutoSendDecision.inbound_message_id == inbound.id,
+            AutoSendDecision.action == "needs_review",
+        )
+        .order_by(AutoSendDecision.decided_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    name = " ".join(p for p in (lead.first_name, lead.last_name) if p) if lead else ""
+    return review.ReviewRequest(
+        lead_name=name or (lead.email if lead and lead.email else "Unknown lead"),
+        lead_email=lead.email if lead else inbound.from_address,
+        campaign_name=campaign.name if campaign else None,
+        inbound_text=inbound.body,
+        draft_text=draft.body if draft else "(no draft: the AI could not write one)",
+        confidence=float(draft.confidence) if draft and draft.confidence is not None else None,
+        reason=decision.reason if decision else "needs a person",
+        lead_url=f"{base_url}/leads/{lead.id}" if lead else f"{base_url}/",
+    )

@@ -1,0 +1,53 @@
+"""Access control in one place: who is asking, and may they act in this workspace.
+
+`/api/*` takes `Authorization: Bearer <token>`. No or an invalid token → 401; a workspace the
+user is not a member of → 404 (its existence is not revealed); a member without the role →
+403. Roles are ordered: viewer reads, setter also sends and pauses, admin also configures.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Final
+
+from flask import request
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sender_service.api_tokens import authenticate
+from sender_service.db.models import Membership, User
+from sender_service.web.errors import ApiError
+
+RANK: Final = {"viewer": 0, "setter": 1, "admin": 2}
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: uuid.UUID
+    email: str
+
+
+def current_caller(session: Session) -> Caller:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user: User | None = None
+    if scheme.lower() == "bearer" and token.strip():
+        user = authenticate(session, token.strip())
+    if user is None:
+        raise ApiError(401, "a valid API token is required (Authorization: Bearer <token>)")
+    return Caller(user.id, user.email)
+
+
+def require_role(session: Session, caller: Caller, workspace_id: uuid.UUID, role: str) -> str:
+    """The caller's role in the workspace, if at least `role`; else 404 or 403."""
+    member_role = session.execute(
+        select(Membership.role).where(
+            Membership.user_id == caller.user_id, Membership.workspace_id == workspace_id
+        )
+    ).scalar_one_or_none()
+    if member_role is None:
+        raise ApiError(404, "not found")
+    if RANK[member_role] < RANK[role]:
+        raise ApiError(403, f"this needs the {role} role; you are a {member_role}")
+    return member_role

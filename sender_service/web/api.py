@@ -1,0 +1,88 @@
+"""The JSON API for setters: send or reject a draft. System functions do the work."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from pydantic import ValidationError
+
+from sender_service.db.engine import session_scope
+from sender_service.db.models import AIDraft
+from sender_service.sending.system_sender import send_draft
+from sender_service.services import Services
+from sender_service.web.access import current_caller, require_role
+from sender_service.web.api_models import SendDraftBody
+from sender_service.web.errors import ApiError, json_error
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+bp.register_error_handler(Exception, json_error)
+
+
+def _url() -> str:
+    url: str = current_app.config["DATABASE_URL"]
+    return url
+
+
+def _draft_id(raw: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        raise ApiError(404, "not found") from None
+
+
+def _authorised_draft(draft_id: uuid.UUID, role: str) -> tuple[uuid.UUID, AIDraft]:
+    with session_scope(_url()) as session:
+        caller = current_caller(session)
+        draft = session.get(AIDraft, draft_id)
+        if draft is None:
+            raise ApiError(404, "not found")
+        require_role(session, caller, draft.workspace_id, role)
+        return caller.user_id, draft
+
+
+def _send_body() -> SendDraftBody:
+    if not request.content_length and not request.is_json:
+        return SendDraftBody()
+    try:
+        return SendDraftBody.model_validate(request.get_json(force=True, silent=False))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ApiError(400, first["msg"], field=".".join(str(p) for p in first["loc"])) from None
+    except Exception:
+        raise ApiError(400, 'the body must be JSON: {"body": "..."} or empty') from None
+
+
+_SEND_STATUS: dict[str, tuple[int, str]] = {
+    "already_handled": (409, "the draft was already handled"),
+    "skipped": (409, "the draft cannot be sent"),
+    "unsendable": (422, "the message cannot be sent as written"),
+    "not_sent": (502, "the platform did not send it"),
+    "unknown": (502, "the platform did not confirm the send; check the thread before retrying"),
+}
+
+
+@bp.post("/drafts/<draft_id>/send")
+def send(draft_id: str) -> Any:
+    user_id, draft = _authorised_draft(_draft_id(draft_id), "setter")
+    edit = _send_body()
+    services: Services = current_app.extensions["replyline_services"]
+    result = send_draft(
+        _url(), draft.id, services.repliers, sent_by="setter", body=edit.body, user_id=user_id
+    )
+    if result.status == "sent":
+        return jsonify(status="sent", message_id=str(result.message_id))
+    code, error = _SEND_STATUS[result.status]
+    raise ApiError(code, error, status=result.status, detail=result.reason)
+
+
+@bp.post("/drafts/<draft_id>/reject")
+def reject(draft_id: str) -> Any:
+    _, draft = _authorised_draft(_draft_id(draft_id), "setter")
+    with session_scope(_url()) as session:
+        row = session.get_one(AIDraft, draft.id, with_for_update=True)
+        if row.status not in ("pending", "scheduled"):
+            raise ApiError(409, f"the draft is already {row.status}", status=row.status)
+        row.status = "rejected"
+    return jsonify(status="rejected")

@@ -1,0 +1,112 @@
+"""Loopback stand-ins for the outside services, served by one pytest-httpserver.
+
+The LLM (`/v1/chat/completions`, answering by the request's `json_schema.name`), Slack
+(`/slack/api/<method>`) and EmailBison (`/eb/api/...`). The product reaches them through its
+real clients; tests set the answers and read what was asked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.fernet import Fernet
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from sender_service.settings import Settings, load_settings
+
+LLMAnswer = dict[str, Any] | Callable[[dict[str, Any]], Response]
+
+
+def completion(content: str | None, refusal: str | None = None) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-stub",
+        "object": "chat.completion",
+        "created": 1,
+        "model": "stub",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {"role": "assistant", "content": content, "refusal": refusal},
+            }
+        ],
+    }
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+@dataclass
+class Stubs:
+    server: HTTPServer
+    secret_key: str = field(default_factory=lambda: Fernet.generate_key().decode())
+    llm: dict[str, LLMAnswer] = field(
+        default_factory=lambda: {
+            "sentiment_classification": {"sentiment": "Interested", "confidence": 0.95},
+            "reply_draft": {"body": "Hi {firstName}, great to hear. Grab a time: {calendarLink}"},
+            "auto_send_evaluation": {"confidence": 0.96, "safe_to_send": True, "reason": "fine"},
+        }
+    )
+    next_reply_id: int = 70_000
+
+    def __post_init__(self) -> None:
+        self.server.expect_request("/v1/chat/completions").respond_with_handler(self._llm)
+        self.server.expect_request("/slack/api/users.lookupByEmail").respond_with_json(
+            {"ok": True, "user": {"id": "U-REVIEW"}}
+        )
+        self.server.expect_request("/slack/api/conversations.open").respond_with_json(
+            {"ok": True, "channel": {"id": "D-REVIEW"}}
+        )
+        self.server.expect_request("/slack/api/conversations.history").respond_with_json(
+            {"ok": True, "messages": []}
+        )
+        self.server.expect_request("/slack/api/chat.postMessage").respond_with_json(
+            {"ok": True, "channel": "D-REVIEW", "ts": "1700000000.000200"}
+        )
+        self.server.expect_request(re.compile(r"^/eb/api/replies/\d+/reply$")).respond_with_handler(
+            self._eb_reply
+        )
+
+    def _eb_reply(self, _req: Request) -> Response:
+        self.next_reply_id += 1
+        return _json({"data": {"success": True, "reply": {"id": self.next_reply_id}}})
+
+    def _llm(self, req: Request) -> Response:
+        body = json.loads(req.get_data())
+        answer = self.llm[body["response_format"]["json_schema"]["name"]]
+        if callable(answer):
+            return answer(body)
+        return _json(completion(json.dumps(answer)))
+
+    def settings(self, **extra: str) -> Settings:
+        return load_settings(
+            {
+                "OPENAI_API_KEY": "sk-test",
+                "OPENAI_BASE_URL": self.server.url_for("/v1"),
+                "LLM_TIMEOUT_SECONDS": "2",
+                "SLACK_BOT_TOKEN": "xoxb-test",
+                "SLACK_API_URL": self.server.url_for("/slack/api/"),
+                "REPLYLINE_SECRET_KEY": self.secret_key,
+                "PUBLIC_BASE_URL": "https://app.replyline.test",
+                **extra,
+            }
+        )
+
+    @property
+    def platform_url(self) -> str:
+        return self.server.url_for("/eb")
+
+    def calls(self, fragment: str) -> list[Request]:
+        return [req for req, _ in self.server.log if fragment in req.path]
+
+    def slack_posts(self) -> list[dict[str, Any]]:
+        posts = []
+        for req in self.calls("chat.postMessage"):
+            posts.append(dict(req.get_json()) if req.is_json else dict(req.form))
+        return posts
