@@ -7,7 +7,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 AI_CONTEXT_KEYS = ("offer", "faq", "signature", "tone", "never_say")
+
+
+class AIContextFile(BaseModel):
+    """The YAML an operator writes for `replyline workspace set-context`."""
+
+    model_config = ConfigDict(extra="forbid")
+    offer: str = Field(default="", max_length=4000)
+    faq: str = Field(default="", max_length=20000)
+    signature: str = Field(default="", max_length=1000)
+    tone: str = Field(default="", max_length=1000)
+    never_say: list[str] = Field(default_factory=list, max_length=200)
 
 
 @dataclass(frozen=True)

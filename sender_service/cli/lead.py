@@ -6,7 +6,9 @@ import click
 
 from sender_service.cli.common import CommandError, database_url, parse_uuid
 from sender_service.db.engine import session_scope
+from sender_service.db.models import Lead
 from sender_service.erasure import UnknownLeadError, erase_lead
+from sender_service.pipeline.explain import render_timeline
 
 
 @click.group("lead")
@@ -30,3 +32,14 @@ def erase_command(lead_id: str) -> None:
         f"{erased.booking_events} booking events, {erased.unmatched_bookings} unmatched "
         f"bookings scrubbed; the warehouse follows at its next refresh"
     )
+
+
+@lead_group.command("explain")
+@click.argument("lead_id")
+def explain_command(lead_id: str) -> None:
+    """Print a lead's timeline: every message, draft, decision and DM, and why."""
+    lead = parse_uuid(lead_id, "LEAD_ID")
+    with session_scope(database_url()) as session:
+        if session.get(Lead, lead) is None:
+            raise CommandError(f"no lead {lead_id}")
+        click.echo(render_timeline(session, lead))

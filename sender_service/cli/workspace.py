@@ -9,8 +9,12 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+import yaml
+from pydantic import ValidationError
 from sqlalchemy import select
 
+from sender_service.ai.context import AIContextFile
+from sender_service.campaigns import CampaignError, find_campaign
 from sender_service.cli.common import CommandError, database_url, echo_json, settings_or_fail
 from sender_service.cli.lookups import workspace_or_fail
 from sender_service.credentials import CredentialError, cipher, store_secret
@@ -190,3 +194,41 @@ def set_secret(workspace_id: str, name: str) -> None:
         ws = workspace_or_fail(session, workspace_id)
         store_secret(session, fernet, ws.id, name, value)
     click.echo(f"stored {name} for workspace {workspace_id}")
+
+
+@workspace.command("set-context")
+@click.option("--workspace", "workspace_id", required=True)
+@click.option("--campaign", "campaign_ref", help="A campaign's id or platform id: its override.")
+@click.option(
+    "--file",
+    "path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="YAML with offer, faq, signature, tone, never_say (a list).",
+)
+def set_context(workspace_id: str, campaign_ref: str | None, path: str) -> None:
+    """Give the AI its context (offer, FAQ, signature, tone, phrases never to use)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            raw = yaml.safe_load(f) or {}
+        context = AIContextFile.model_validate(raw)
+    except yaml.YAMLError as exc:
+        raise CommandError(f"{path} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "the file"
+        raise CommandError(f"{path}: {where}: {first['msg']}") from None
+    value = context.model_dump()
+    with session_scope(database_url()) as session:
+        ws = workspace_or_fail(session, workspace_id)
+        if campaign_ref:
+            try:
+                campaign = find_campaign(session, ws.id, campaign_ref)
+            except CampaignError as exc:
+                raise CommandError(str(exc)) from None
+            campaign.ai_context = value
+            target = f"campaign {campaign.name}"
+        else:
+            ws.ai_context = value
+            target = f"workspace {ws.name}"
+    click.echo(f"AI context set for {target}")
