@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,7 @@ class Stubs:
         }
     )
     next_reply_id: int = 70_000
+    llm_latency: float = 0.0  # seconds each LLM answer takes, for latency benchmarks
 
     def __post_init__(self) -> None:
         self.server.expect_request("/v1/chat/completions").respond_with_handler(self._llm)
@@ -78,6 +80,8 @@ class Stubs:
         return _json({"data": {"success": True, "reply": {"id": self.next_reply_id}}})
 
     def _llm(self, req: Request) -> Response:
+        if self.llm_latency:
+            time.sleep(self.llm_latency)
         body = json.loads(req.get_data())
         answer = self.llm[body["response_format"]["json_schema"]["name"]]
         if callable(answer):
