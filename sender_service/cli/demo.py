@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
-import time
+import re
 
 import click
 
-from sender_service.cli.common import database_url, settings_or_fail
-from sender_service.db import migrate
-from sender_service.db.urls import mask_password
+from sender_service.cli.common import CommandError, settings_or_fail
+from sender_service.demo.run import run
 
 
 @click.command()
-def demo() -> None:
-    """Start the embedded database, migrate it, and say what was done."""
-    settings = settings_or_fail()
-    started = time.monotonic()
-    url = database_url()
-    where = (
-        "DATABASE_URL"
-        if settings.database_url
-        else f"embedded server under {settings.embedded_pgdata}"
-    )
-    click.echo(f"[1/2] database ready: {mask_password(url)} ({where})")
-    before = migrate.current_revision(url)
-    migrate.upgrade(url)
-    after = migrate.current_revision(url)
-    click.echo(f"[2/2] schema migrated: {before or 'empty'} -> {after}")
-    click.echo(f"demo finished in {time.monotonic() - started:.1f}s")
+@click.option(
+    "--leads",
+    default=2000,
+    show_default=True,
+    type=click.IntRange(100, 200_000),
+    help="Leads of seeded history behind the live day.",
+)
+@click.option("--random-seed", default=7, show_default=True, type=int)
+@click.option(
+    "--database",
+    default="replyline_demo",
+    show_default=True,
+    help="The database the demo (re)creates on the configured server.",
+)
+def demo(leads: int, random_seed: int, database: str) -> None:
+    """Seed history, start the service and a worker, replay a recorded day of webhooks, and
+    print what was sent, what went to review and why; then stop everything it started."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", database):
+        raise CommandError("--database must be a plain lower-case name (letters, digits, _)")
+    run(settings_or_fail(), click.echo, leads=leads, random_seed=random_seed, database=database)
