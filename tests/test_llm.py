@@ -15,6 +15,7 @@ from sender_service.ai.context import AIContext, ReplyContext
 from sender_service.ai.llm import LLMError, OpenAILLM, make_llm
 from sender_service.ai.offline import OfflineLLM
 from sender_service.settings import load_settings
+from tests.stubs import completion
 
 REPLY = ReplyContext(
     reply_text="Sounds interesting — can you send me a time next week? Ünïcode ✓",
@@ -23,22 +24,6 @@ REPLY = ReplyContext(
     lead_company="Initech",
     ai_context=AIContext(offer="Outbound booked for you", never_say=("guarantee",)),
 )
-
-
-def completion(content: str | None, refusal: str | None = None) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-1",
-        "object": "chat.completion",
-        "created": 1,
-        "model": "stub",
-        "choices": [
-            {
-                "index": 0,
-                "finish_reason": "stop",
-                "message": {"role": "assistant", "content": content, "refusal": refusal},
-            }
-        ],
-    }
 
 
 def llm_for(server: HTTPServer, *, timeout: float = 5) -> OpenAILLM:
