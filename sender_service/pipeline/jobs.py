@@ -123,6 +123,8 @@ def stop_campaign_emails(session: Session, payload: dict[str, Any]) -> None:
     lead = session.get_one(Lead, uuid.UUID(payload["lead_id"]))
     campaign = session.get_one(EmailCampaign, uuid.UUID(payload["campaign_id"]))
     workspace = session.get_one(Workspace, lead.workspace_id)
+    if not lead.external_id:
+        return  # the platform does not know this lead by an id of its own
     try:
         client = _services(session).repliers.email_platform(workspace)
     except NotSent as exc:
@@ -166,7 +168,7 @@ def reconcile_send(session: Session, payload: dict[str, Any]) -> None:
 def _look_in_thread(session: Session, message: Message) -> tuple[str | None, str]:
     """The platform's id for the message if the thread shows it, else why it cannot be told."""
     lead = session.get(Lead, message.lead_id) if message.lead_id else None
-    if message.channel != "email" or lead is None or not message.to_address:
+    if message.channel != "email" or lead is None or not lead.external_id or not message.to_address:
         return None, "the platform cannot tell whether it went out"
     workspace = session.get_one(Workspace, message.workspace_id)
     try:
