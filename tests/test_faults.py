@@ -456,3 +456,29 @@ def test_a_reply_asks_the_platform_to_stop_the_campaigns_emails_once(
     run_until_settled(db_url, setup)
     (stop,) = stubs.calls("/eb/api/campaigns/77/leads/stop-future-emails")
     assert json.loads(stop.get_data()) == {"lead_ids": [600]}
+
+
+@pytest.mark.parametrize(
+    ("event_type", "reason"),
+    [
+        ("EMAIL_BOUNCED", "the lead's address bounced"),
+        ("LEAD_UNSUBSCRIBED", "the lead unsubscribed"),
+    ],
+)
+def test_a_bounce_or_unsubscribe_opts_the_lead_out_and_rejects_its_drafts(
+    db_url: str, setup: dict[str, Any], service: Service, stubs: Stubs, event_type: str, reason: str
+) -> None:
+    set_campaign(db_url, response_mode="SETTER_MANAGED")
+    post(service, setup, reply_from(0))
+    run_until_settled(db_url, setup)
+    (draft,) = rows(db_url, AIDraft)
+    assert draft.status == "pending"
+    event = eb.lead_only(event_type)
+    event["data"]["lead"] = eb.lead(600, "lead0@prospect.io")
+    post(service, setup, event)
+    (draft,) = rows(db_url, AIDraft)
+    (lead,) = rows(db_url, Lead)
+    assert (draft.status, lead.opted_out) == ("rejected", True)
+    assert (lead.bounced_at is not None) == (event_type == "EMAIL_BOUNCED")
+    (skip,) = rows(db_url, AutoSendDecision)
+    assert skip.reason == reason
