@@ -31,10 +31,16 @@ def campaign_view(campaign: EmailCampaign) -> dict[str, Any]:
         "name": campaign.name,
         "response_mode": campaign.response_mode,
         "auto_send_confidence_threshold": float(campaign.auto_send_confidence_threshold),
+        "archived": campaign.archived,
+    }
+
+
+def timing_view(campaign: EmailCampaign) -> dict[str, Any]:
+    return {
+        **campaign_view(campaign),
         "send_delay_min_seconds": campaign.send_delay_min_seconds,
         "send_delay_max_seconds": campaign.send_delay_max_seconds,
         "sending_hours": campaign.sending_hours,
-        "archived": campaign.archived,
     }
 
 
@@ -176,7 +182,7 @@ def update_command(
             )
         except CampaignError as exc:
             raise CommandError(str(exc)) from None
-        view = campaign_view(campaign)
+        view = timing_view(campaign)
     if as_json:
         echo_json(view)
     else:
