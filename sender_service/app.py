@@ -10,7 +10,7 @@ from flask import Flask
 from sender_service.db.engine import resolve_database_url
 from sender_service.services import Services
 from sender_service.settings import load_settings
-from sender_service.web import api, health, redact, webhooks
+from sender_service.web import api, health, redact, request_ids, webhooks
 from sender_service.web.errors import json_error
 
 
@@ -23,6 +23,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["DATABASE_URL"] = resolve_database_url()
     settings = app.config.get("SETTINGS") or load_settings()
     app.extensions["replyline_services"] = Services(app.config["DATABASE_URL"], settings)
+    request_ids.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from sender_service.db.models import (
     DEFAULT_THRESHOLD,
     RESPONSE_MODES,
+    SENDING_HOURS,
     CampaignModeChange,
     EmailCampaign,
 )
@@ -184,3 +185,33 @@ def set_mode(
     campaign.response_mode = mode
     campaign.auto_send_confidence_threshold = new_threshold
     return record_mode_change(session, campaign, from_mode, reason, changed_by)
+
+
+def parse_seconds(raw: str, option: str) -> int:
+    """A whole, non-negative number of seconds."""
+    text = raw.strip()
+    if not text.isdigit():
+        raise CampaignError(f"{option} must be a whole number of seconds (0 or more), not {raw!r}")
+    return int(text)
+
+
+def set_timing(
+    campaign: EmailCampaign,
+    *,
+    delay_min: int | None = None,
+    delay_max: int | None = None,
+    sending_hours: str | None = None,
+) -> None:
+    """Change the auto-send delay window and sending hours; nothing changes on bad input."""
+    low = campaign.send_delay_min_seconds if delay_min is None else delay_min
+    high = campaign.send_delay_max_seconds if delay_max is None else delay_max
+    if low > high:
+        raise CampaignError(f"the send delay's minimum ({low} s) is above its maximum ({high} s)")
+    if sending_hours is not None and sending_hours not in SENDING_HOURS:
+        raise CampaignError(
+            f"sending hours must be one of {', '.join(SENDING_HOURS)}, not {sending_hours!r}"
+        )
+    campaign.send_delay_min_seconds = low
+    campaign.send_delay_max_seconds = high
+    if sending_hours is not None:
+        campaign.sending_hours = sending_hours

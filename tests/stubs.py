@@ -1,8 +1,11 @@
 """Loopback stand-ins for the outside services, served by one pytest-httpserver.
 
 The LLM (`/v1/chat/completions`, answering by the request's `json_schema.name`), Slack
-(`/slack/api/<method>`) and EmailBison (`/eb/api/...`). The product reaches them through its
-real clients; tests set the answers and read what was asked.
+(`/slack/api/<method>`) and EmailBison (`/eb/api/...`: replying in a thread, listing a lead's
+sent replies — every reply it accepted — and stopping a campaign's emails to a lead). The
+product reaches them through its real clients; tests set the answers and read what was asked.
+`eb_fault` / `slack_fault` (a callable returning a response, or None to answer normally) and
+`llm_fault` inject outages.
 """
 
 from __future__ import annotations
@@ -56,6 +59,11 @@ class Stubs:
     )
     next_reply_id: int = 70_000
     llm_latency: float = 0.0  # seconds each LLM answer takes, for latency benchmarks
+    eb_latency: float = 0.0  # seconds the platform takes to accept a reply
+    eb_fault: Callable[[Request], Response | None] | None = None
+    slack_fault: Callable[[Request], Response | None] | None = None
+    llm_fault: Callable[[Request], Response | None] | None = None
+    accepted: list[dict[str, Any]] = field(default_factory=list)  # replies the platform took
 
     def __post_init__(self) -> None:
         self.server.expect_request("/v1/chat/completions").respond_with_handler(self._llm)
@@ -68,18 +76,56 @@ class Stubs:
         self.server.expect_request("/slack/api/conversations.history").respond_with_json(
             {"ok": True, "messages": []}
         )
-        self.server.expect_request("/slack/api/chat.postMessage").respond_with_json(
-            {"ok": True, "channel": "D-REVIEW", "ts": "1700000000.000200"}
+        self.server.expect_request("/slack/api/chat.postMessage").respond_with_handler(
+            self._slack_post
         )
         self.server.expect_request(re.compile(r"^/eb/api/replies/\d+/reply$")).respond_with_handler(
             self._eb_reply
         )
+        self.server.expect_request(
+            re.compile(r"^/eb/api/leads/\w+/replies$"), method="GET"
+        ).respond_with_handler(self._eb_sent_folder)
+        self.server.expect_request(
+            re.compile(r"^/eb/api/campaigns/\w+/leads/stop-future-emails$"), method="POST"
+        ).respond_with_json({"data": {"success": True}})
 
-    def _eb_reply(self, _req: Request) -> Response:
+    def _slack_post(self, req: Request) -> Response:
+        if self.slack_fault and (faulty := self.slack_fault(req)) is not None:
+            return faulty
+        return _json({"ok": True, "channel": "D-REVIEW", "ts": "1700000000.000200"})
+
+    def _eb_reply(self, req: Request) -> Response:
+        if self.eb_fault and (faulty := self.eb_fault(req)) is not None:
+            return faulty
+        if self.eb_latency:
+            time.sleep(self.eb_latency)
         self.next_reply_id += 1
+        body = json.loads(req.get_data())
+        self.accepted.append({"id": self.next_reply_id, "path": req.path, **body})
         return _json({"data": {"success": True, "reply": {"id": self.next_reply_id}}})
 
+    def _eb_sent_folder(self, _req: Request) -> Response:
+        # Every accepted reply, whoever it went to: the client must match the recipient.
+        return _json(
+            {
+                "data": [
+                    {
+                        "id": reply["id"],
+                        "folder": "sent",
+                        "text_body": reply["message"],
+                        "to": [
+                            {"address": to["email_address"], "name": None}
+                            for to in reply["to_emails"]
+                        ],
+                    }
+                    for reply in self.accepted
+                ]
+            }
+        )
+
     def _llm(self, req: Request) -> Response:
+        if self.llm_fault and (faulty := self.llm_fault(req)) is not None:
+            return faulty
         if self.llm_latency:
             time.sleep(self.llm_latency)
         body = json.loads(req.get_data())
@@ -88,23 +134,29 @@ class Stubs:
             return answer(body)
         return _json(completion(json.dumps(answer)))
 
+    def env(self, **extra: str) -> dict[str, str]:
+        """The environment pointing a worker process at the stubs."""
+        return {
+            "OPENAI_API_KEY": "sk-test",
+            "OPENAI_BASE_URL": self.server.url_for("/v1"),
+            "LLM_TIMEOUT_SECONDS": "2",
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            "SLACK_API_URL": self.server.url_for("/slack/api/"),
+            "REPLYLINE_SECRET_KEY": self.secret_key,
+            "PUBLIC_BASE_URL": "https://app.replyline.test",
+            **extra,
+        }
+
     def settings(self, **extra: str) -> Settings:
-        return load_settings(
-            {
-                "OPENAI_API_KEY": "sk-test",
-                "OPENAI_BASE_URL": self.server.url_for("/v1"),
-                "LLM_TIMEOUT_SECONDS": "2",
-                "SLACK_BOT_TOKEN": "xoxb-test",
-                "SLACK_API_URL": self.server.url_for("/slack/api/"),
-                "REPLYLINE_SECRET_KEY": self.secret_key,
-                "PUBLIC_BASE_URL": "https://app.replyline.test",
-                **extra,
-            }
-        )
+        return load_settings(self.env(**extra))
 
     @property
     def platform_url(self) -> str:
         return self.server.url_for("/eb")
+
+    def platform_sends(self) -> list[Request]:
+        """Every attempt to send a reply to a lead through the platform."""
+        return [req for req in self.calls("/eb/api/replies/") if req.path.endswith("/reply")]
 
     def calls(self, fragment: str) -> list[Request]:
         return [req for req, _ in self.server.log if fragment in req.path]

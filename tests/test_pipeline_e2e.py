@@ -143,7 +143,7 @@ def test_low_confidence_sends_one_dm_and_nothing_to_the_lead(
     drain(db_url, setup)
     drain(db_url, setup)  # a second pass finds nothing more to do
     assert outbound(db_url) == []
-    assert stubs.calls("/eb/api/") == []
+    assert stubs.platform_sends() == []
     (dm,) = stubs.slack_posts()
     (lead,) = rows(db_url, Lead)
     blocks = json.dumps(dm["blocks"])
@@ -173,7 +173,7 @@ def test_setter_managed_gets_a_draft_no_send_no_dm(
     drain(db_url, setup)
     (draft,) = rows(db_url, AIDraft)
     assert draft.status == "pending"
-    assert outbound(db_url) == [] and stubs.calls("/eb/") == [] and stubs.slack_posts() == []
+    assert outbound(db_url) == [] and stubs.platform_sends() == [] and stubs.slack_posts() == []
     assert rows(db_url, AutoSendDecision) == []
 
 
@@ -184,7 +184,7 @@ def test_negative_reply_gets_no_draft_no_send_no_dm(
     post(service, setup, eb.lead_replied(9001))
     drain(db_url, setup)
     assert rows(db_url, AIDraft) == [] and outbound(db_url) == []
-    assert stubs.slack_posts() == [] and stubs.calls("/eb/") == []
+    assert stubs.slack_posts() == [] and stubs.platform_sends() == []
     (reply,) = rows(db_url, Message)
     assert reply.sentiment == "Not Interested"
 
@@ -231,7 +231,7 @@ def test_setter_sends_a_draft_through_the_api(
     again, body = service.request("POST", path, edited, auth)
     assert again == 409
     assert service.request("POST", f"/api/drafts/{draft.id}/reject", headers=auth)[0] == 409
-    assert len(stubs.calls("/eb/")) == 1
+    assert len(stubs.platform_sends()) == 1
     status, body = service.request("POST", path, b'{"body": ""}', auth)
     assert (status, body["field"]) == (400, "body")
 
@@ -288,7 +288,7 @@ def test_skip_setter_already_answered(
     drain(db_url, setup)
     assert "setter already answered" in _skip_reason(db_url)
     assert [m.sent_by for m in outbound(db_url)] == ["setter"]
-    assert stubs.calls("/eb/") == [] and stubs.slack_posts() == []
+    assert stubs.platform_sends() == [] and stubs.slack_posts() == []
 
 
 def test_skip_paused_lead(
@@ -329,7 +329,7 @@ def test_automated_reply_is_never_answered(
     auto["data"]["reply"]["automated_reply"] = True
     post(service, setup, auto)
     drain(db_url, setup)
-    assert outbound(db_url) == [] and stubs.calls("/eb/") == [] and stubs.slack_posts() == []
+    assert outbound(db_url) == [] and stubs.platform_sends() == [] and stubs.slack_posts() == []
 
 
 def _refusal(_body: dict[str, Any]) -> Response:
@@ -359,7 +359,7 @@ def test_llm_failure_sends_nothing_keeps_the_reply_and_tells_the_reviewer(
     stubs.llm[step] = failure
     post(service, setup, eb.lead_replied(9001))
     drain(db_url, setup)
-    assert outbound(db_url) == [] and stubs.calls("/eb/") == []
+    assert outbound(db_url) == [] and stubs.platform_sends() == []
     (reply,) = rows(db_url, Message)
     assert reply.body == "Sounds interesting, can we talk Tuesday?"
     (dm,) = stubs.slack_posts()

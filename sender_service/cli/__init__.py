@@ -23,8 +23,10 @@ from sender_service.cli.lead import lead_group
 from sender_service.cli.people import token, user
 from sender_service.cli.report import report_group
 from sender_service.cli.seed import seed
+from sender_service.cli.sends import sends
 from sender_service.cli.serve import serve
 from sender_service.cli.warehouse import warehouse
+from sender_service.cli.webhooks import webhooks
 from sender_service.cli.worker import worker
 from sender_service.cli.workspace import workspace
 
@@ -77,6 +79,8 @@ cli.add_command(export_group)
 cli.add_command(report_group)
 cli.add_command(experiment_group)
 cli.add_command(lead_group)
+cli.add_command(sends)
+cli.add_command(webhooks)
 
 
 def main() -> None:

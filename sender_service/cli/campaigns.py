@@ -10,8 +10,10 @@ from sqlalchemy import select
 from sender_service.campaigns import (
     CampaignError,
     find_campaign,
+    parse_seconds,
     parse_threshold,
     set_mode,
+    set_timing,
     sync_campaigns,
 )
 from sender_service.cli.common import CommandError, database_url, echo_json, settings_or_fail
@@ -33,9 +35,18 @@ def campaign_view(campaign: EmailCampaign) -> dict[str, Any]:
     }
 
 
+def timing_view(campaign: EmailCampaign) -> dict[str, Any]:
+    return {
+        **campaign_view(campaign),
+        "send_delay_min_seconds": campaign.send_delay_min_seconds,
+        "send_delay_max_seconds": campaign.send_delay_max_seconds,
+        "sending_hours": campaign.sending_hours,
+    }
+
+
 @click.group()
 def campaigns() -> None:
-    """Email campaigns: sync, list, set-mode."""
+    """Email campaigns: sync, list, set-mode, update."""
 
 
 @campaigns.command()
@@ -133,4 +144,49 @@ def set_mode_command(
         click.echo(
             f"campaign {view['external_id']} is now {mode} "
             f"(threshold {view['auto_send_confidence_threshold']:.3f})"
+        )
+
+
+@campaigns.command("update")
+@click.option("--workspace", "workspace_id", required=True)
+@click.option("--campaign", "ref", required=True, help="Replyline's id or the platform's id.")
+@click.option("--send-delay-min", "delay_min", help="Fewest seconds before an auto-send goes.")
+@click.option("--send-delay-max", "delay_max", help="Most seconds before an auto-send goes.")
+@click.option(
+    "--sending-hours",
+    help="always, or business_hours (Mon-Fri 09:00-17:00 in the workspace's time zone).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the campaign as JSON.")
+def update_command(
+    workspace_id: str,
+    ref: str,
+    delay_min: str | None,
+    delay_max: str | None,
+    sending_hours: str | None,
+    as_json: bool,
+) -> None:
+    """Set a campaign's human timing: the auto-send delay window and sending hours."""
+    with session_scope(database_url()) as session:
+        ws = workspace_or_fail(session, workspace_id)
+        try:
+            campaign = find_campaign(session, ws.id, ref)
+            set_timing(
+                campaign,
+                delay_min=None
+                if delay_min is None
+                else parse_seconds(delay_min, "--send-delay-min"),
+                delay_max=None
+                if delay_max is None
+                else parse_seconds(delay_max, "--send-delay-max"),
+                sending_hours=sending_hours,
+            )
+        except CampaignError as exc:
+            raise CommandError(str(exc)) from None
+        view = timing_view(campaign)
+    if as_json:
+        echo_json(view)
+    else:
+        click.echo(
+            f"campaign {view['external_id']}: auto-sends wait {view['send_delay_min_seconds']}"
+            f"-{view['send_delay_max_seconds']} s, sending hours {view['sending_hours']}"
         )

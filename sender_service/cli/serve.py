@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 from werkzeug.serving import run_simple
 
+from sender_service import logs
 from sender_service.app import create_app
 from sender_service.cli.common import database_url
 
@@ -16,6 +15,6 @@ from sender_service.cli.common import database_url
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def serve(host: str, port: int) -> None:
     """Serve the webhooks and the JSON API with Werkzeug's threaded server."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure()
     app = create_app({"DATABASE_URL": database_url()})
     run_simple(host, port, app, threaded=True)

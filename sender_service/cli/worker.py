@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
+from sender_service import logs
 from sender_service.cli.common import database_url
 from sender_service.jobs.worker import Worker
 
@@ -26,10 +25,22 @@ from sender_service.jobs.worker import Worker
     type=click.FloatRange(min=0.05),
     help="Seconds between checks for jobs whose worker died.",
 )
-def worker(drain: bool, poll_interval: float, reap_interval: float) -> None:
+@click.option(
+    "--sweep-interval",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0.05),
+    help="Seconds between sweeps for sends whose worker died mid-send.",
+)
+def worker(drain: bool, poll_interval: float, reap_interval: float, sweep_interval: float) -> None:
     """Process jobs until stopped; several workers may share one database."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    runner = Worker(database_url(), poll_interval=poll_interval, reap_interval=reap_interval)
+    logs.configure()
+    runner = Worker(
+        database_url(),
+        poll_interval=poll_interval,
+        reap_interval=reap_interval,
+        sweep_interval=sweep_interval,
+    )
     runner.install_signal_handlers()
     processed = runner.run(drain=drain)
     if drain:

@@ -127,6 +127,44 @@ class EmailBisonClient:
             raise OutcomeUnknown(f"EmailBison POST /api{path} answered HTTP {status}")
         return _new_reply_id(response)
 
+    def find_sent_reply(self, lead_id: str, to_address: str, body: str) -> str | None:
+        """The id of a reply we sent to `to_address` whose text starts like `body`, if any.
+
+        Reads the lead's sent folder (`GET /api/leads/{lead_id}/replies`); raises
+        `EmailPlatformError` when the platform cannot be asked (then nobody can tell).
+        """
+        found = self._request(
+            "GET", f"/leads/{lead_id}/replies", params={"filters[folder]": "sent"}
+        )
+        items = found.get("data") if isinstance(found, dict) else found
+        if not isinstance(items, list):
+            raise EmailPlatformError(f"EmailBison GET /api/leads/{lead_id}/replies: no data list")
+        wanted = _normalise(body)[:200]
+        for item in items:
+            if not isinstance(item, dict) or item.get("id") in (None, ""):
+                continue
+            recipients = {
+                str(r.get("address") or r.get("email_address") or "").lower()
+                for r in item.get("to") or []
+                if isinstance(r, dict)
+            } | {str(item.get("primary_to_email_address") or "").lower()}
+            text = _normalise(str(item.get("text_body") or item.get("html_body") or ""))
+            if to_address.lower() in recipients and wanted and text.startswith(wanted):
+                return str(item["id"])
+        return None
+
+    def stop_future_emails(self, campaign_id: str, lead_id: str) -> None:
+        """Ask the campaign to send this lead nothing more (`.../leads/stop-future-emails`)."""
+        self._request(
+            "POST",
+            f"/campaigns/{campaign_id}/leads/stop-future-emails",
+            json={"lead_ids": [int(lead_id) if lead_id.isdigit() else lead_id]},
+        )
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split())
+
 
 def _new_reply_id(response: httpx2.Response) -> str | None:
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from sqlalchemy import func, select, text, update
@@ -19,6 +20,7 @@ from sender_service.db.models import Base, EmailCampaign, Lead, Message
 from sender_service.ingest.events import CampaignInfo, Event, LeadInfo, MessageInfo
 from sender_service.jobs import queue
 from sender_service.jobs.handlers import CLASSIFY_REPLY
+from sender_service.pipeline.takeover import close_open_drafts
 
 _MESSAGES = Base.metadata.tables["messages"]
 _LEAD_FIELDS = ("email", "first_name", "last_name", "company", "title", "industry", "headcount")
@@ -45,10 +47,20 @@ def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stor
 
     if event.kind == "unsubscribed":
         assert lead_id is not None
-        return _flag_lead(session, lead_id, Lead.opted_out.is_(False), {"opted_out": True})
+        stored = _flag_lead(session, lead_id, Lead.opted_out.is_(False), {"opted_out": True})
+        _close_drafts(session, lead_id, "rejected", "the lead unsubscribed")
+        return stored
     if event.kind == "bounced":
         assert lead_id is not None
-        return _flag_lead(session, lead_id, Lead.bounced_at.is_(None), {"bounced_at": func.now()})
+        # A bounced address cannot be answered: the lead counts as opted out from now on.
+        stored = _flag_lead(
+            session,
+            lead_id,
+            Lead.bounced_at.is_(None),
+            {"bounced_at": func.now(), "opted_out": True},
+        )
+        _close_drafts(session, lead_id, "rejected", "the lead's address bounced")
+        return stored
 
     assert event.message is not None
     message_id = _insert_message(session, workspace_id, lead_id, campaign_id, event.message)
@@ -62,6 +74,15 @@ def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stor
                 .values(platform_tag=event.message.platform_tag)
             )
         return Stored("duplicate", lead_id=lead_id)
+    if event.message.sent_by == "setter" and lead_id is not None:
+        # A setter answered from the platform's inbox: the AI stands down for what came before.
+        _close_drafts(
+            session,
+            lead_id,
+            "superseded",
+            "a setter answered from the platform's inbox",
+            replied_before=event.message.occurred_at or datetime.now(UTC),
+        )
     if event.message.direction == "inbound":
         queue.enqueue(
             session,
@@ -71,6 +92,19 @@ def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stor
             dedupe_key=f"{CLASSIFY_REPLY}:{message_id}",
         )
     return Stored("accepted", message_id=message_id, lead_id=lead_id)
+
+
+def _close_drafts(
+    session: Session,
+    lead_id: uuid.UUID,
+    status: Literal["superseded", "rejected"],
+    reason: str,
+    *,
+    replied_before: datetime | None = None,
+) -> None:
+    # Under the lead's row lock, like every send: a send being claimed finishes first.
+    session.execute(select(Lead.id).where(Lead.id == lead_id).with_for_update())
+    close_open_drafts(session, lead_id, status=status, reason=reason, replied_before=replied_before)
 
 
 def _campaign_id(session: Session, workspace_id: uuid.UUID, campaign: CampaignInfo) -> uuid.UUID:

@@ -18,6 +18,8 @@ Handler = Callable[[Session, dict[str, Any]], None]
 CLASSIFY_REPLY: Final = "classify_reply"
 SEND_DRAFT: Final = "send_draft"
 NOTIFY_REVIEW: Final = "notify_review"
+RECONCILE_SEND: Final = "reconcile_send"
+STOP_CAMPAIGN_EMAILS: Final = "stop_campaign_emails"
 
 HANDLERS: dict[str, Handler] = {}
 

@@ -133,14 +133,20 @@ def mark_done(session: Session, job_id: uuid.UUID, worker: str) -> None:
     )
 
 
-def backoff_seconds(attempts: int) -> float:
+def backoff_seconds(attempts: int, base: float = BACKOFF_BASE_SECONDS) -> float:
     """Exponential backoff with jitter: ~5 s, 10 s, 20 s ... capped at an hour."""
-    delay = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** max(0, attempts - 1))
+    delay = min(BACKOFF_CAP_SECONDS, base * 2.0 ** max(0, attempts - 1))
     return float(delay * random.uniform(0.8, 1.2))
 
 
 def mark_failed(
-    session: Session, job: ClaimedJob, worker: str, error: str, *, permanent: bool = False
+    session: Session,
+    job: ClaimedJob,
+    worker: str,
+    error: str,
+    *,
+    permanent: bool = False,
+    base: float = BACKOFF_BASE_SECONDS,
 ) -> str:
     """Requeue a failed job with backoff, or bury it as `dead` after its last attempt."""
     status = "dead" if permanent or job.attempts >= job.max_attempts else "queued"
@@ -155,7 +161,7 @@ def mark_failed(
             "status": status,
             "dead": status == "dead",
             "error": error[:4000],
-            "delay": backoff_seconds(job.attempts),
+            "delay": backoff_seconds(job.attempts, base),
             "id": job.id,
             "worker": worker,
         },

@@ -1,7 +1,10 @@
 """The worker loop: claim a due job, run its handler, record the outcome, repeat.
 
 Woken by NOTIFY on enqueue; polls anyway every `poll_interval` (missed notifications, jobs
-whose backoff ran out). Every `reap_interval` it requeues jobs whose worker died.
+whose backoff ran out). Every `reap_interval` it requeues jobs whose worker died, and every
+`sweep_interval` it marks sends whose worker died mid-send as of unknown outcome
+(`sending.recovery`): run by the loop rather than as a self-rescheduling job, so no lost or
+doubled job can stop the sweep, and any number of workers may run it at once.
 """
 
 from __future__ import annotations
@@ -14,15 +17,18 @@ import time
 import traceback
 import uuid
 from collections.abc import Mapping
+from datetime import timedelta
 from types import FrameType
 from typing import Any
 
 import psycopg
 
+from sender_service import logs
 from sender_service.db.engine import session_scope
 from sender_service.jobs import queue
-from sender_service.jobs.handlers import HANDLERS, Handler, PermanentJobError
+from sender_service.jobs.handlers import HANDLERS, RECONCILE_SEND, Handler, PermanentJobError
 from sender_service.pipeline import jobs as _pipeline_jobs  # noqa: F401  (registers handlers)
+from sender_service.sending import recovery
 from sender_service.services import Services
 from sender_service.settings import load_settings
 
@@ -38,15 +44,22 @@ class Worker:
         services: Services | None = None,
         poll_interval: float = 5.0,
         reap_interval: float = 10.0,
+        sweep_interval: float = 60.0,
+        claim_timeout: timedelta = recovery.CLAIM_TIMEOUT,
+        backoff_base: float = queue.BACKOFF_BASE_SECONDS,
     ) -> None:
         self.url = url
         self.handlers = dict(HANDLERS if handlers is None else handlers)
         self.services = services or Services(url, load_settings())
         self.poll_interval = poll_interval
         self.reap_interval = reap_interval
+        self.sweep_interval = sweep_interval
+        self.claim_timeout = claim_timeout
+        self.backoff_base = backoff_base
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.stopping = False
         self._next_reap = 0.0
+        self._next_sweep = 0.0
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         """Finish the current job, then leave (the SIGTERM/SIGINT handler)."""
@@ -64,6 +77,7 @@ class Worker:
             log.info("worker %s started (kinds: %s)", self.name, ", ".join(sorted(self.handlers)))
             while not self.stopping:
                 self._maybe_reap(conn)
+                self._maybe_sweep()
                 if self.run_one(conn):
                     processed += 1
                     continue
@@ -84,6 +98,13 @@ class Worker:
         return True
 
     def _execute(self, job: queue.ClaimedJob) -> None:
+        token = logs.job_id.set(str(job.id))
+        try:
+            self._run_handler(job)
+        finally:
+            logs.job_id.reset(token)
+
+    def _run_handler(self, job: queue.ClaimedJob) -> None:
         started = time.monotonic()
         try:
             with session_scope(self.url) as session:
@@ -94,7 +115,9 @@ class Worker:
             permanent = isinstance(exc, PermanentJobError)
             error = "".join(traceback.format_exception_only(exc)).strip()
             with session_scope(self.url) as session:
-                status = queue.mark_failed(session, job, self.name, error, permanent=permanent)
+                status = queue.mark_failed(
+                    session, job, self.name, error, permanent=permanent, base=self.backoff_base
+                )
             log.warning("job %s (%s) failed, now %s: %s", job.id, job.kind, status, error)
             return
         log.info("job %s (%s) done in %.3fs", job.id, job.kind, time.monotonic() - started)
@@ -107,9 +130,21 @@ class Worker:
         for job_id in queue.recover_orphans(conn):
             log.warning("job %s recovered from a lost worker", job_id)
 
+    def _maybe_sweep(self) -> None:
+        now = time.monotonic()
+        if now < self._next_sweep or RECONCILE_SEND not in self.handlers:
+            return
+        self._next_sweep = now + self.sweep_interval
+        with session_scope(self.url) as session:
+            stale = recovery.sweep_stale_claims(session, self.claim_timeout)
+        for message_id in stale:
+            log.warning("send %s was claimed by a lost worker: outcome unknown", message_id)
+
     def _wait(self, conn: psycopg.Connection[Any]) -> None:
         # Short slices so a stop signal is noticed quickly even when nothing arrives.
-        deadline = time.monotonic() + min(self.poll_interval, self.reap_interval)
+        deadline = time.monotonic() + min(
+            self.poll_interval, self.reap_interval, self.sweep_interval
+        )
         while not self.stopping:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -1,4 +1,5 @@
-"""The pipeline's jobs: classify a reply, send an approved draft, DM the reviewer.
+"""The pipeline's jobs: classify a reply, send an approved draft, DM the reviewer, settle a
+send of unknown outcome, ask the platform to stop a campaign's emails to a lead who replied.
 
 Each runs in the worker with the job's session; what must commit on its own (a send's claim,
 a Slack attempt) opens its own transactions through `session.info["url"]`.
@@ -21,17 +22,22 @@ from sender_service.db.models import (
     Lead,
     Message,
     Notification,
+    Workspace,
 )
+from sender_service.email_platforms.base import EmailPlatformError
 from sender_service.jobs import queue
 from sender_service.jobs.handlers import (
     CLASSIFY_REPLY,
     NOTIFY_REVIEW,
+    RECONCILE_SEND,
     SEND_DRAFT,
+    STOP_CAMPAIGN_EMAILS,
     PermanentJobError,
     handler,
 )
 from sender_service.notify import review, slack
 from sender_service.pipeline.process import NextStep, process_inbound
+from sender_service.sending.errors import NotSent
 from sender_service.sending.system_sender import send_draft as system_send
 from sender_service.services import Services
 
@@ -75,6 +81,8 @@ def classify_reply(session: Session, payload: dict[str, Any]) -> None:
         allow_auto_send=bool(payload.get("auto_answer", True)),
     )
     enqueue_steps(session, outcome.next_steps)
+    if payload.get("auto_answer", True):
+        _enqueue_stop_campaign(session, message_id)
     if outcome.decision:
         log.info("reply %s: %s (%s)", message_id, outcome.decision.action, outcome.decision.reason)
 
@@ -89,8 +97,91 @@ def send_approved_draft(session: Session, payload: dict[str, Any]) -> None:
         raise RuntimeError(f"not sent, will retry: {result.reason}")  # the claim was released
     if result.status in ("not_sent", "unsendable"):
         _review_failed_send(session, draft_id, f"could not send: {result.reason}")
-    elif result.status == "unknown" and result.message_id is not None:
-        _review_unknown_send(session, draft_id, result.message_id, result.reason)
+    # "unknown": the system sender queued its reconciliation, which tells the reviewer.
+
+
+def _enqueue_stop_campaign(session: Session, message_id: uuid.UUID) -> None:
+    """Queue the best-effort request that the campaign stop emailing a lead who replied."""
+    message = session.get_one(Message, message_id)
+    if message.lead_id is None or message.email_campaign_id is None:
+        return
+    workspace = session.get_one(Workspace, message.workspace_id)
+    if not workspace.email_platform_url:
+        return  # nothing to ask
+    queue.enqueue(
+        session,
+        STOP_CAMPAIGN_EMAILS,
+        {"lead_id": str(message.lead_id), "campaign_id": str(message.email_campaign_id)},
+        dedupe_key=f"{STOP_CAMPAIGN_EMAILS}:{message.lead_id}:{message.email_campaign_id}",
+        max_attempts=5,
+    )
+
+
+@handler(STOP_CAMPAIGN_EMAILS)
+def stop_campaign_emails(session: Session, payload: dict[str, Any]) -> None:
+    """Its own job: a failure is retried with backoff and logged, and blocks nothing else."""
+    lead = session.get_one(Lead, uuid.UUID(payload["lead_id"]))
+    campaign = session.get_one(EmailCampaign, uuid.UUID(payload["campaign_id"]))
+    workspace = session.get_one(Workspace, lead.workspace_id)
+    if not lead.external_id:
+        return  # the platform does not know this lead by an id of its own
+    try:
+        client = _services(session).repliers.email_platform(workspace)
+    except NotSent as exc:
+        log.info("not asking the platform to stop lead %s's emails: %s", lead.id, exc)
+        return
+    try:
+        client.stop_future_emails(campaign.external_id, lead.external_id)
+    finally:
+        client.close()
+    log.info("asked the platform to stop campaign %s's emails to lead %s", campaign.id, lead.id)
+
+
+@handler(RECONCILE_SEND)
+def reconcile_send(session: Session, payload: dict[str, Any]) -> None:
+    """Settle a send of unknown outcome from the platform's thread, or hand it to a person."""
+    message = session.get(Message, uuid.UUID(payload["message_id"]), with_for_update=True)
+    if message is None or message.delivery_status != "unknown":
+        return  # settled meanwhile
+    found, why = _look_in_thread(session, message)
+    if found is not None:
+        message.delivery_status = "sent"
+        taken = session.scalar(
+            select(Message.id).where(
+                Message.workspace_id == message.workspace_id,
+                Message.channel == message.channel,
+                Message.source == message.source,
+                Message.external_id == found,
+            )
+        )
+        if taken is None:
+            message.external_id = found
+        if message.ai_draft_id is not None:
+            session.get_one(AIDraft, message.ai_draft_id).status = "sent"
+        log.warning("send %s of unknown outcome found in the thread: sent", message.id)
+        return
+    log.warning("send %s of unknown outcome: %s; telling the reviewer", message.id, why)
+    if message.ai_draft_id is not None:
+        _review_unknown_send(session, message.ai_draft_id, message.id, why)
+
+
+def _look_in_thread(session: Session, message: Message) -> tuple[str | None, str]:
+    """The platform's id for the message if the thread shows it, else why it cannot be told."""
+    lead = session.get(Lead, message.lead_id) if message.lead_id else None
+    if message.channel != "email" or lead is None or not lead.external_id or not message.to_address:
+        return None, "the platform cannot tell whether it went out"
+    workspace = session.get_one(Workspace, message.workspace_id)
+    try:
+        client = _services(session).repliers.email_platform(workspace)
+    except NotSent as exc:
+        return None, f"the platform cannot be asked: {exc}"
+    try:
+        found = client.find_sent_reply(lead.external_id, message.to_address, message.body)
+    except EmailPlatformError as exc:
+        return None, f"the platform could not be asked: {exc}"
+    finally:
+        client.close()
+    return found, "it is not in the lead's thread yet"
 
 
 def _review_failed_send(session: Session, draft_id: uuid.UUID, reason: str) -> None:

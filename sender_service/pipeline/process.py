@@ -20,14 +20,13 @@ from sqlalchemy.orm import Session
 from sender_service.ai.llm import LLM, LLMError
 from sender_service.db.models import AIDraft, AutoSendDecision, Message, Notification
 from sender_service.definitions import POSITIVE_SENTIMENTS
-from sender_service.pipeline import facts, timing
+from sender_service.pipeline import facts, takeover, timing
 from sender_service.pipeline.context import InboundReply, load_inbound, reply_context
 from sender_service.pipeline.gate import Decision, GateFacts, decide
+from sender_service.pipeline.takeover import OPEN_DRAFT_STATUSES
 from sender_service.templates import render
 
 log = logging.getLogger(__name__)
-
-OPEN_DRAFT_STATUSES = ("pending", "scheduled")
 
 
 @dataclass(frozen=True)
@@ -95,7 +94,9 @@ def process_inbound(
         lead.sentiment_tag = message.sentiment
     if message.sentiment == "Blacklist":
         lead.opted_out = True
-        _reject_open_drafts(session, lead.id, "the lead asked not to be contacted")
+        takeover.close_open_drafts(
+            session, lead.id, status="rejected", reason="the lead asked not to be contacted"
+        )
     if message.sentiment not in POSITIVE_SENTIMENTS or message.is_automated_reply:
         return outcome
 
@@ -269,12 +270,4 @@ def _supersede_older_drafts(session: Session, message: Message) -> None:
             AIDraft.inbound_message_id.in_(older),
         )
         .values(status="superseded")
-    )
-
-
-def _reject_open_drafts(session: Session, lead_id: uuid.UUID, reason: str) -> None:
-    session.execute(
-        update(AIDraft)
-        .where(AIDraft.lead_id == lead_id, AIDraft.status.in_(OPEN_DRAFT_STATUSES))
-        .values(status="rejected", evaluation_reason=reason)
     )

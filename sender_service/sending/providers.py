@@ -14,13 +14,18 @@ from sender_service.settings import Settings
 class Repliers:
     """The `ReplierFactory` of the running service: credentials read fresh for each send."""
 
-    def __init__(self, url: str, settings: Settings) -> None:
+    def __init__(self, url: str, settings: Settings, *, timeout: float = 20.0) -> None:
         self._url = url
         self._settings = settings
+        self._timeout = timeout
 
     def __call__(self, workspace: Workspace, channel: str) -> ThreadReplier:
         if channel != "email":
             raise NotSent(f"no provider configured for {channel}", retryable=False)
+        return self.email_platform(workspace)
+
+    def email_platform(self, workspace: Workspace) -> EmailBisonClient:
+        """The workspace's email-platform client; `NotSent` (not retryable) if unconfigured."""
         if not workspace.email_platform_url:
             raise NotSent("the workspace has no email platform URL", retryable=False)
         try:
@@ -32,4 +37,4 @@ class Repliers:
             raise NotSent(str(exc), retryable=False) from None
         if not key:
             raise NotSent("the workspace has no email platform API key", retryable=False)
-        return EmailBisonClient(workspace.email_platform_url, key)
+        return EmailBisonClient(workspace.email_platform_url, key, timeout=self._timeout)

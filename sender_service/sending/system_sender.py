@@ -5,7 +5,8 @@
    claim of the same draft fails in the database. Committed before the provider is called.
 2. Call the provider.
 3. Record: `sent` with the provider's id; `NotSent` releases the claim (a retry may try
-   again); `OutcomeUnknown` marks the send `unknown` — a person or the reconciler decides.
+   again); `OutcomeUnknown` marks the send `unknown` and queues its reconciliation
+   (`sending.recovery`): the platform's thread or a person decides, never a blind retry.
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ from sender_service.db.models import AIDraft, AutoSendDecision, Lead, Message, W
 from sender_service.pipeline import facts
 from sender_service.pipeline.context import load_inbound
 from sender_service.pipeline.gate import skip_reason
+from sender_service.pipeline.takeover import close_open_drafts
 from sender_service.sending.errors import NotSent, OutcomeUnknown
+from sender_service.sending.recovery import enqueue_reconcile
 from sender_service.templates import render
 
 log = logging.getLogger(__name__)
@@ -212,3 +215,16 @@ def _mark(
         if status == "sent":
             message.occurred_at = datetime.now(UTC)
             session.get_one(AIDraft, draft_id).status = "sent"
+        if status == "unknown":
+            enqueue_reconcile(session, message_id)
+        if message.sent_by == "setter" and message.lead_id is not None:
+            # The setter took over (or may have, when the outcome is unknown): other AI drafts
+            # for what the lead said so far stand down.
+            close_open_drafts(
+                session,
+                message.lead_id,
+                status="superseded",
+                reason="a setter answered through Replyline",
+                replied_before=message.occurred_at,
+                keep=draft_id,
+            )

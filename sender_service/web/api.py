@@ -1,4 +1,5 @@
-"""The JSON API for setters: send or reject a draft. System functions do the work."""
+"""The JSON API for setters: send or reject a draft, pause or resume AI sends to a lead.
+System functions do the work."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from flask import Blueprint, current_app, jsonify, request
 from pydantic import ValidationError
 
 from sender_service.db.engine import session_scope
-from sender_service.db.models import AIDraft
+from sender_service.db.models import AIDraft, Lead
 from sender_service.sending.system_sender import send_draft
 from sender_service.services import Services
 from sender_service.web.access import current_caller, require_role
@@ -26,6 +27,7 @@ def _url() -> str:
 
 
 def _draft_id(raw: str) -> uuid.UUID:
+    """A path id as a UUID; anything else is a 404, like an id that does not exist."""
     try:
         return uuid.UUID(raw)
     except ValueError:
@@ -86,3 +88,27 @@ def reject(draft_id: str) -> Any:
             raise ApiError(409, f"the draft is already {row.status}", status=row.status)
         row.status = "rejected"
     return jsonify(status="rejected")
+
+
+def _set_ai_paused(raw_lead_id: str, paused: bool) -> Any:
+    """Setter or admin. Pausing stops AI sends to the lead, scheduled ones included (the skip
+    rules are re-checked just before any send); resuming lets the next replies be answered."""
+    lead_id = _draft_id(raw_lead_id)
+    with session_scope(_url()) as session:
+        caller = current_caller(session)
+        lead = session.get(Lead, lead_id, with_for_update=True)
+        if lead is None:
+            raise ApiError(404, "not found")
+        require_role(session, caller, lead.workspace_id, "setter")
+        lead.ai_paused = paused
+    return jsonify(lead_id=str(lead_id), ai_paused=paused)
+
+
+@bp.post("/leads/<lead_id>/pause-ai")
+def pause_ai(lead_id: str) -> Any:
+    return _set_ai_paused(lead_id, True)
+
+
+@bp.post("/leads/<lead_id>/resume-ai")
+def resume_ai(lead_id: str) -> Any:
+    return _set_ai_paused(lead_id, False)

@@ -127,6 +127,29 @@ def _draft_action(summary: str, ok: dict[str, Any], body: bool) -> dict[str, Any
     return {"post": operation}
 
 
+def _lead_ai_switch(summary: str) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "security": [{"bearer": []}],
+            "parameters": [{"name": "lead_id", "in": "path", "required": True, "schema": _UUID}],
+            "responses": {
+                "200": _json(
+                    "The lead's AI switch as it now stands",
+                    {
+                        "type": "object",
+                        "required": ["lead_id", "ai_paused"],
+                        "properties": {"lead_id": _UUID, "ai_paused": {"type": "boolean"}},
+                    },
+                ),
+                "401": _error("No valid API token"),
+                "403": _error("The token's user is a viewer of the lead's workspace"),
+                "404": _error("No such lead in the user's workspaces"),
+            },
+        }
+    }
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
@@ -174,6 +197,12 @@ def openapi_document() -> dict[str, Any]:
             ),
             "/api/drafts/{draft_id}/reject": _draft_action(
                 "Reject a draft: it will not be sent", _status("rejected"), body=False
+            ),
+            "/api/leads/{lead_id}/pause-ai": _lead_ai_switch(
+                "A setter takes the lead over: no AI send to it until resumed (setter or admin)"
+            ),
+            "/api/leads/{lead_id}/resume-ai": _lead_ai_switch(
+                "AI sends to the lead may resume for its next replies (setter or admin)"
             ),
         },
         "components": {
