@@ -40,6 +40,7 @@ def test_demo_replays_a_day_and_reports_sends_and_reviews(
         assert "skip: a setter already answered" in out
         assert "untracked reply: stored and classified, never auto-answered" in out
         assert "EmailBison calls recorded: 4 replies sent in thread" in out
+        assert "campaigns told to stop emailing a lead who replied" in out
         # Exactly the sends it reports.
         assert out.count("  to ") == 4
         assert (tmp_path / "demo" / "worker.log").exists()

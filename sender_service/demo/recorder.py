@@ -41,6 +41,11 @@ class Recorder:
         default_factory=lambda: Map(
             [
                 Rule("/eb/api/replies/<int:reply_id>/reply", endpoint="eb_reply", methods=["POST"]),
+                Rule(
+                    "/eb/api/campaigns/<campaign_id>/leads/stop-future-emails",
+                    endpoint="eb_stop",
+                    methods=["POST"],
+                ),
                 Rule("/slack/api/<method>", endpoint="slack", methods=["POST", "GET"]),
             ]
         )
@@ -79,6 +84,9 @@ class Recorder:
         if endpoint == "eb_reply":
             self.calls.append(Call("emailbison", f"reply:{args['reply_id']}", body))
             answer: dict[str, Any] = {"data": {"success": True, "reply": {"id": next(self._ids)}}}
+        elif endpoint == "eb_stop":
+            self.calls.append(Call("emailbison", f"stop:{args['campaign_id']}", body))
+            answer = {"data": {"success": True}}
         else:
             self.calls.append(Call("slack", args["method"], body))
             answer = _SLACK.get(args["method"], {"ok": True})

@@ -252,7 +252,12 @@ def summary(staged: Stage, accepted: list[uuid.UUID], recorder: Recorder, echo: 
     echo(f"\nSlack review DMs to the reviewer ({len(dms)}):")
     for dm in dms:
         echo(f"  {str(dm.body.get('text', ''))[:160]}")
-    echo(f"\nEmailBison calls recorded: {len(recorder.of('emailbison'))} replies sent in thread")
+    calls = recorder.of("emailbison")
+    in_thread = [c for c in calls if c.method.startswith("reply:")]
+    echo(
+        f"\nEmailBison calls recorded: {len(in_thread)} replies sent in thread, "
+        f"{len(calls) - len(in_thread)} campaigns told to stop emailing a lead who replied"
+    )
 
 
 def _outcome(session: Session, message: Message, lead: Lead | None) -> str:
