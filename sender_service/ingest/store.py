@@ -31,6 +31,8 @@ class Stored:
     status: Literal["accepted", "duplicate"]
     message_id: uuid.UUID | None = None
     lead_id: uuid.UUID | None = None
+    # Set by `store_event_fast` when it committed a job whose NOTIFY the caller still owes.
+    job_kind: str | None = None
 
 
 def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stored:
@@ -213,8 +215,9 @@ def _insert_message(
 
 # The common case in one statement, so one round trip and (in autocommit) one transaction:
 # the campaign is known, the lead is upserted, the message inserted `on conflict do nothing`
-# and, when it is new and inbound, the job enqueued with its NOTIFY. Every write depends on
-# the campaign row, so an unknown campaign writes nothing and the general path takes over.
+# and, when it is new and inbound, the job enqueued. Every write depends on the campaign row,
+# so an unknown campaign writes nothing and the general path takes over. No NOTIFY here: see
+# `sender_service.jobs.notifier`.
 _FAST_STORE = f"""
 with campaign as (
     select id from email_campaigns
@@ -259,7 +262,7 @@ job as (
     returning kind
 )
 select (select id from campaign), (select id from lead), (select id from message),
-    (select pg_notify(%(channel)s, kind) from job)
+    (select kind from job)
 """
 
 
@@ -268,7 +271,8 @@ def store_event_fast(
 ) -> Stored | None:
     """Store a reply or outbound email of a known campaign in one statement on an autocommit
     connection; None when the event needs `store_event` (campaign new or absent, another
-    kind, a duplicate carrying a platform tag, or a lead a concurrent delivery just added)."""
+    kind, a duplicate carrying a platform tag, or a lead a concurrent delivery just added).
+    The caller wakes the workers for `Stored.job_kind` once this returns."""
     message, lead, campaign = event.message, event.lead, event.campaign
     if event.kind not in ("reply", "outbound") or not (message and lead and campaign):
         return None
@@ -296,13 +300,12 @@ def store_event_fast(
             # Same payload as `store_event`'s enqueue; untracked replies never come this way.
             "auto_answer": event.kind == "reply",
             "enqueue": message.direction == "inbound",
-            "channel": queue.CHANNEL,
         },
     ).fetchone()
     assert row is not None
-    campaign_id, lead_id, message_id, _ = row
+    campaign_id, lead_id, message_id, job_kind = row
     if campaign_id is None or lead_id is None:
         return None
     if message_id is None:
         return None if message.platform_tag else Stored("duplicate", lead_id=lead_id)
-    return Stored("accepted", message_id=message_id, lead_id=lead_id)
+    return Stored("accepted", message_id=message_id, lead_id=lead_id, job_kind=job_kind)

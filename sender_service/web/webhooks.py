@@ -17,6 +17,7 @@ from sender_service.db.engine import session_scope
 from sender_service.ingest.events import Parser, PayloadError
 from sender_service.ingest.platforms import PARSERS
 from sender_service.ingest.store import store_event, store_event_fast
+from sender_service.jobs import notifier
 from sender_service.web.errors import ApiError, json_error
 from sender_service.workspaces import secret_matches_hash
 
@@ -98,6 +99,8 @@ def ingest(parse: Parser, workspace_id: str) -> Any:
     url = current_app.config["DATABASE_URL"]
     with pool.connection(url) as conn:
         stored = store_event_fast(conn, ws_id, event)
+    if stored is not None and stored.job_kind is not None:
+        notifier.wake(url, stored.job_kind)
     if stored is None:
         with session_scope(url) as session:
             stored = store_event(session, ws_id, event)
