@@ -22,9 +22,13 @@ def hash_secret(secret: str) -> str:
 
 def webhook_secret_matches(workspace: Workspace, presented: str | None) -> bool:
     """Constant-time check of a presented secret against the stored hash."""
+    return secret_matches_hash(workspace.webhook_secret_hash, presented)
+
+
+def secret_matches_hash(stored_hash: str, presented: str | None) -> bool:
     if not presented:
         return False
-    return hmac.compare_digest(hash_secret(presented), workspace.webhook_secret_hash)
+    return hmac.compare_digest(hash_secret(presented), stored_hash)
 
 
 def create_workspace(session: Session, **fields: Any) -> tuple[Workspace, str]:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import psycopg
+from psycopg.types.json import Jsonb
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
@@ -31,6 +33,8 @@ class Stored:
     status: Literal["accepted", "duplicate"]
     message_id: uuid.UUID | None = None
     lead_id: uuid.UUID | None = None
+    # Set by `store_event_fast` when it committed a job whose NOTIFY the caller still owes.
+    job_kind: str | None = None
 
 
 def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stored:
@@ -241,3 +245,101 @@ def _insert_message(
     )
     message_id: uuid.UUID | None = session.connection().execute(statement).scalar_one_or_none()
     return message_id
+
+
+# The common case in one statement, so one round trip and (in autocommit) one transaction:
+# the campaign is known, the lead is upserted, the message inserted `on conflict do nothing`
+# and, when it is new and inbound, the job enqueued. Every write depends on the campaign row,
+# so an unknown campaign writes nothing and the general path takes over. No NOTIFY here: see
+# `sender_service.jobs.notifier`.
+_FAST_STORE = f"""
+with campaign as (
+    select id from email_campaigns
+    where workspace_id = %(workspace_id)s and external_id = %(campaign)s
+),
+upserted as (
+    insert into leads as l (workspace_id, external_id, {", ".join(_MERGED)})
+    select %(workspace_id)s, %(lead)s, campaign.id,
+        {", ".join(f"%({c})s" for c in _LEAD_FIELDS)}
+    from campaign
+    on conflict (workspace_id, external_id) do update
+    set {", ".join(f"{c} = coalesce(excluded.{c}, l.{c})" for c in _MERGED)}
+    where ({", ".join("l." + c for c in _MERGED)}) is distinct from ({_NEW})
+    returning id
+),
+lead as (
+    select id from upserted
+    union all
+    select id from leads where workspace_id = %(workspace_id)s and external_id = %(lead)s
+    limit 1
+),
+message as (
+    insert into messages (workspace_id, lead_id, email_campaign_id, direction, channel,
+        subject, body, from_address, to_address, platform_tag, is_automated_reply, sent_by,
+        delivery_status, source, external_id, thread_ref, occurred_at)
+    select %(workspace_id)s, lead.id, campaign.id, %(direction)s, 'email', %(subject)s,
+        %(body)s, %(from_address)s, %(to_address)s, %(platform_tag)s, %(is_automated_reply)s,
+        %(sent_by)s, %(delivery_status)s, %(source)s, %(external_id)s, %(thread_ref)s,
+        coalesce(%(occurred_at)s, now())
+    from lead, campaign
+    on conflict (workspace_id, channel, source, external_id) do nothing
+    returning id
+),
+job as (
+    insert into jobs (kind, payload, dedupe_key)
+    select %(job_kind)s::text,
+        jsonb_build_object('message_id', message.id::text, 'auto_answer', %(auto_answer)s),
+        %(job_kind)s::text || ':' || message.id::text
+    from message
+    where %(enqueue)s
+    on conflict (dedupe_key) where dedupe_key is not null do nothing
+    returning kind
+)
+select (select id from campaign), (select id from lead), (select id from message),
+    (select kind from job)
+"""
+
+
+def store_event_fast(
+    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, event: Event
+) -> Stored | None:
+    """Store a reply or outbound email of a known campaign in one statement on an autocommit
+    connection; None when the event needs `store_event` (campaign new or absent, another
+    kind, a duplicate carrying a platform tag, or a lead a concurrent delivery just added).
+    The caller wakes the workers for `Stored.job_kind` once this returns."""
+    message, lead, campaign = event.message, event.lead, event.campaign
+    if event.kind not in ("reply", "outbound") or not (message and lead and campaign):
+        return None
+    row = conn.execute(
+        _FAST_STORE,
+        {
+            "workspace_id": workspace_id,
+            "campaign": campaign.external_id,
+            "lead": lead.external_id,
+            **{f: getattr(lead, f) for f in _LEAD_FIELDS},
+            "direction": message.direction,
+            "subject": message.subject,
+            "body": message.body,
+            "from_address": message.from_address,
+            "to_address": message.to_address,
+            "platform_tag": message.platform_tag,
+            "is_automated_reply": message.is_automated_reply,
+            "sent_by": message.sent_by,
+            "delivery_status": "sent" if message.direction == "outbound" else None,
+            "source": message.source,
+            "external_id": message.external_id,
+            "thread_ref": Jsonb(message.thread_ref),
+            "occurred_at": message.occurred_at,
+            "job_kind": CLASSIFY_REPLY,
+            # Same payload as `store_event`'s enqueue; untracked replies never come this way.
+            "auto_answer": event.kind == "reply",
+            "enqueue": message.direction == "inbound",
+        },
+    ).fetchone()
+    assert row is not None
+    campaign_id, lead_id, message_id, job_kind = row
+    if campaign_id is None or lead_id is None:
+        return None
+    if message_id is None:
+        return None if message.platform_tag else Stored("duplicate", lead_id=lead_id)
+    return Stored("accepted", message_id=message_id, lead_id=lead_id, job_kind=job_kind)

@@ -1,0 +1,52 @@
+"""A small per-process pool of autocommit psycopg connections for the webhook hot path.
+
+The ORM session costs a pre-ping, a BEGIN and a COMMIT round trip per checkout; a webhook that
+is one statement needs none of them. Connections outlive the threads that borrow them (the
+development server starts a thread per request), and a broken one is dropped, not returned.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Final
+
+import psycopg
+
+_MAX_IDLE: Final = 16
+_lock = threading.Lock()
+_idle: dict[tuple[int, str], list[psycopg.Connection[Any]]] = {}
+
+
+@contextmanager
+def connection(url: str) -> Iterator[psycopg.Connection[Any]]:
+    """An autocommit connection to `url`: each statement is its own transaction."""
+    key = (os.getpid(), url)  # never share a connection inherited across a fork
+    with _lock:
+        idle = _idle.setdefault(key, [])
+        conn = idle.pop() if idle else None
+    if conn is None or conn.closed:
+        conn = psycopg.connect(url, autocommit=True, prepare_threshold=0)
+    try:
+        yield conn
+    except BaseException:
+        conn.close()
+        raise
+    with _lock:
+        idle = _idle.setdefault(key, [])
+        if len(idle) < _MAX_IDLE and not conn.broken:
+            idle.append(conn)
+            return
+    conn.close()
+
+
+@atexit.register
+def close_all() -> None:
+    with _lock:
+        for conns in _idle.values():
+            for conn in conns:
+                conn.close()
+        _idle.clear()
