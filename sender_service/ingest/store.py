@@ -303,13 +303,17 @@ select (select id from campaign), (select id from lead), (select id from message
 def store_event_fast(
     conn: psycopg.Connection[Any], workspace_id: uuid.UUID, event: Event
 ) -> Stored | None:
-    """Store a reply or outbound email of a known campaign in one statement on an autocommit
+    """Store a reply or campaign email of a known campaign in one statement on an autocommit
     connection; None when the event needs `store_event` (campaign new or absent, another
-    kind, a duplicate carrying a platform tag, or a lead a concurrent delivery just added).
+    kind, a setter's reply, a duplicate carrying a platform tag, or a lead a concurrent
+    delivery just added).
     The caller wakes the workers for `Stored.job_kind` once this returns."""
     message, lead, campaign = event.message, event.lead, event.campaign
     if event.kind not in ("reply", "outbound") or not (message and lead and campaign):
         return None
+    if message.sent_by == "setter":
+        return None  # a setter's inbox reply also closes the AI's drafts: `store_event` does
+
     row = conn.execute(
         _FAST_STORE,
         {
