@@ -9,6 +9,7 @@ fail get a line each.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -24,9 +25,10 @@ def _event_line(event: Any, quiet_checks: int) -> str | None:
     if kind == "STEP_SUCCESS":
         return f"{event.step_key}: done in {data.duration_ms / 1000:.2f}s{passed}"
     if kind == "STEP_FAILURE":
-        return (
-            f"{event.step_key}: FAILED{passed}: {data.error.message.strip().splitlines()[0]}"
-        )
+        error = data.error
+        while error.cause is not None:  # the user code's own error, not Dagster's wrapper
+            error = error.cause
+        return f"{event.step_key}: FAILED{passed}: {error.message.strip().splitlines()[0]}"
     if kind == "STEP_SKIPPED":
         return f"{event.step_key}: skipped (an upstream step or blocking check failed)"
     if kind == "ASSET_MATERIALIZATION":
@@ -76,7 +78,10 @@ class _ProgressHandler(logging.Handler):
             if event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
                 self.quiet_checks = 0
         elif record.levelno >= logging.WARNING:
-            line = f"{meta.get('step_key') or 'run'}: {meta.get('orig_message', record.msg)}"
+            message = str(meta.get("orig_message", record.msg))
+            # "Dependencies for step X failed: [<one entry per output>]. Not executing."
+            message = re.sub(r": \[[^\]]*\]\.", ".", message)
+            line = f"{meta.get('step_key') or 'run'}: {message}"
         else:
             line = None
         if line is not None:
