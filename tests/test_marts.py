@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import psycopg
@@ -51,7 +52,7 @@ class Warehouse:
 
     def pg(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         with psycopg.connect(self.pg_url, row_factory=dict_row) as conn:
-            return conn.execute(sql, params).fetchall()  # type: ignore[arg-type]
+            return conn.execute(sql, params).fetchall()
 
 
 def _at(day: int, month: int = 10, hour: int = 9) -> datetime:
@@ -98,8 +99,12 @@ def _add_edge_cases(url: str) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
             )
             return leads[name]
 
-        def message(lead_id: uuid.UUID, at: datetime, sentiment: str | None = None,
-                    sent_by: str | None = None) -> None:
+        def message(
+            lead_id: uuid.UUID,
+            at: datetime,
+            sentiment: str | None = None,
+            sent_by: str | None = None,
+        ) -> None:
             conn.execute(
                 "insert into messages (workspace_id, lead_id, direction, source, external_id,"
                 " body, sentiment, sent_by, delivery_status, occurred_at)"
@@ -119,27 +124,37 @@ def _add_edge_cases(url: str) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
         # Rescheduled: the lead row holds the new appointment, still confirmed. Positive three
         # times before the switch: one positive lead, in the setter arm.
         thrice = lead(
-            "thrice", ghl_appointment_id="appt-new", appointment_status="confirmed",
-            booked_at=_at(8), headcount="51-200",
+            "thrice",
+            ghl_appointment_id="appt-new",
+            appointment_status="confirmed",
+            booked_at=_at(8),
+            headcount="51-200",
         )
         for day in (5, 6, 7):
             message(thrice, _at(day), "Interested")
         message(thrice, _at(5, hour=10), sent_by="setter")
         cancelled = lead(
-            "cancelled", ghl_appointment_id="appt-c", appointment_status="canceled",
+            "cancelled",
+            ghl_appointment_id="appt-c",
+            appointment_status="canceled",
             booked_at=_at(26),
         )
         message(cancelled, _at(25), "Meeting Requested")
         message(cancelled, _at(25) + timedelta(seconds=60), sent_by="ai")
         showed = lead(
-            "showed", ghl_appointment_id="appt-s", appointment_status="showed",
-            booked_at=_at(27), industry="",
+            "showed",
+            ghl_appointment_id="appt-s",
+            appointment_status="showed",
+            booked_at=_at(27),
+            industry="",
         )
         message(showed, _at(26), "Call Requested")
         message(showed, _at(26) + timedelta(seconds=90), sent_by="ai")
         stray = lead(
-            "stray_calendly", calendly_invitee_uri="https://api.calendly.com/invitees/x",
-            appointment_status="confirmed", booked_at=_at(28),
+            "stray_calendly",
+            calendly_invitee_uri="https://api.calendly.com/invitees/x",
+            appointment_status="confirmed",
+            booked_at=_at(28),
         )
         message(stray, _at(27), "Interested")
         lead("no_reply_1")
@@ -162,8 +177,17 @@ def warehouse(make_database: Any, tmp_path_factory: pytest.TempPathFactory) -> I
         runner = CliRunner()
         seeded = runner.invoke(
             cli,
-            ["seed", "--workspaces", "2", "--leads", "300", "--random-seed", "11",
-             "--as-of", AS_OF],
+            [
+                "seed",
+                "--workspaces",
+                "2",
+                "--leads",
+                "300",
+                "--random-seed",
+                "11",
+                "--as-of",
+                AS_OF,
+            ],
             catch_exceptions=False,
         )
         assert seeded.exit_code == 0, seeded.output
@@ -261,8 +285,6 @@ def _funnel(leads: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def _week(ts: datetime, tz: str) -> date:
-    from zoneinfo import ZoneInfo
-
     local = ts.astimezone(ZoneInfo(tz)).date()
     return local - timedelta(days=local.weekday())
 
@@ -273,13 +295,12 @@ def test_campaign_kpis_match_postgres(
     by_campaign: dict[uuid.UUID, list[dict[str, Any]]] = defaultdict(list)
     for lead in lead_facts:
         by_campaign[lead["email_campaign_id"]].append(lead)
-    sends = Counter(
-        (s["email_campaign_id"], s["sent_by"]) for s in warehouse.pg(SENDS)
-    )
+    sends = Counter((s["email_campaign_id"], s["sent_by"]) for s in warehouse.pg(SENDS))
     campaigns = warehouse.pg("select id from email_campaigns")
-    mart = {row["email_campaign_id"]: row for row in warehouse.marts(
-        "select * from marts.campaign_kpis"
-    )}
+    mart = {
+        row["email_campaign_id"]: row
+        for row in warehouse.marts("select * from marts.campaign_kpis")
+    }
     assert set(mart) == {c["id"] for c in campaigns}  # archived and empty campaigns included
     for campaign_id, row in mart.items():
         leads = by_campaign.get(campaign_id, [])
@@ -417,8 +438,14 @@ def test_weekly_campaign_report_matches_postgres(
         if send["sent_by"] in ("ai", "setter", "sequence") and send["email_campaign_id"]:
             week = _week(send["occurred_at"], send["timezone"])
             expected[(send["email_campaign_id"], week)][f"{send['sent_by']}_sends"] += 1
-    columns = ("new_positive_leads", "new_meetings_requested_leads", "new_booked_leads", "ai_sends", "setter_sends",
-               "sequence_sends")
+    columns = (
+        "new_positive_leads",
+        "new_meetings_requested_leads",
+        "new_booked_leads",
+        "ai_sends",
+        "setter_sends",
+        "sequence_sends",
+    )
     mart = {
         (row["email_campaign_id"], row["week_start"]): {c: row[c] for c in columns}
         for row in warehouse.marts("select * from marts.weekly_campaign_report")
