@@ -39,23 +39,27 @@ order by booked_per_positive desc nulls last
 
 # What a dashboard would run on the operational store: every lead joined to its replies.
 LIVE_KPI = """
-select c.name as campaign_name,
-       count(distinct l.id) filter (where m.sentiment = any(%(positive)s)) as positive_leads,
-       count(distinct l.id) filter (
-           where m.sentiment = any(%(positive)s)
-           and coalesce(l.appointment_status, '') <> 'canceled'
-           and case w.booking_provider
-               when 'GHL' then coalesce(l.ghl_appointment_id, '') <> ''
-               else coalesce(l.calendly_invitee_uri, '') <> ''
-                   or coalesce(l.calendly_scheduled_event_uri, '') <> ''
-           end
-       ) as booked_positive_leads
-from email_campaigns c
-join workspaces w on w.id = c.workspace_id
-left join leads l on l.email_campaign_id = c.id
-left join messages m on m.lead_id = l.id and m.direction = 'inbound'
-group by c.id, c.name
-order by booked_positive_leads * 1.0 / nullif(positive_leads, 0) desc nulls last
+select campaign_name, positive_leads, booked_positive_leads,
+       booked_positive_leads * 1.0 / nullif(positive_leads, 0) as booked_per_positive
+from (
+    select c.name as campaign_name,
+           count(distinct l.id) filter (where m.sentiment = any(%(positive)s)) as positive_leads,
+           count(distinct l.id) filter (
+               where m.sentiment = any(%(positive)s)
+               and coalesce(l.appointment_status, '') <> 'canceled'
+               and case w.booking_provider
+                   when 'GHL' then coalesce(l.ghl_appointment_id, '') <> ''
+                   else coalesce(l.calendly_invitee_uri, '') <> ''
+                       or coalesce(l.calendly_scheduled_event_uri, '') <> ''
+               end
+           ) as booked_positive_leads
+    from email_campaigns c
+    join workspaces w on w.id = c.workspace_id
+    left join leads l on l.email_campaign_id = c.id
+    left join messages m on m.lead_id = l.id and m.direction = 'inbound'
+    group by c.id, c.name
+) per_campaign
+order by booked_per_positive desc nulls last
 """
 
 
