@@ -1,5 +1,5 @@
 # Replyline: `make demo` and `make test` are all a newcomer needs; both set everything up.
-.PHONY: install demo test lint serve worker bench dagster db-stop clean
+.PHONY: install demo test lint serve worker bench dagster docs db-stop clean
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -16,6 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q --upgrade pip $(PIP_QUIET)
 	$(BIN)/python -m pip install -q -e '.[dev]' $(PIP_QUIET)
 	$(BIN)/python -c "import sender_service, dagster_project"
+	$(BIN)/python -m dagster_project.dbt_project  # dbt parse: the manifest Dagster loads
 	touch $@
 
 demo: install
@@ -40,7 +41,21 @@ bench: install
 
 # The Dagster UI on the embedded defaults; DAGSTER_HOME under var/ (telemetry off) unless set.
 dagster: install
+	$(BIN)/python -m dagster_project.dbt_project
 	DAGSTER_HOME="$$($(BIN)/python -m dagster_project.instance)" $(BIN)/dagster dev -w workspace.yaml
+
+# The dbt docs site (lineage, columns, tests, exposures) for the published warehouse, read-only.
+DOCS_PORT ?= 8081
+export PUBLISHED_PATH := from sender_service.settings import load_settings as s; \
+	print(s().warehouse_path.resolve())
+docs: install
+	$(BIN)/python -m dagster_project.dbt_project
+	published="$$($(BIN)/python -c "$$PUBLISHED_PATH")" && test -f "$$published" || \
+	  { echo "no published warehouse yet: run 'replyline warehouse refresh'"; exit 1; }
+	cd dbt && export REPLYLINE_WAREHOUSE_PUBLISHED="$$(../$(BIN)/python -c "$$PUBLISHED_PATH")" && \
+	  ../$(BIN)/dbt docs generate --target published --target-path target/docs && \
+	  ../$(BIN)/dbt docs serve --target published --target-path target/docs \
+	    --port $(DOCS_PORT) --no-browser
 
 db-stop: install
 	$(BIN)/replyline db stop

@@ -1,4 +1,4 @@
-"""The `warehouse` job: replicate, check, (dbt,) publish — everything the published file needs."""
+"""The `warehouse` job: replicate, check, dbt build, publish — all the published file needs."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dagster_project.assets.publish import published_warehouse
 warehouse_job = dg.define_asset_job(
     "warehouse",
     selection=dg.AssetSelection.assets(published_warehouse).upstream(),
-    description="Copy Postgres into the working copy, check it, publish it to WAREHOUSE_PATH.",
+    description="Copy Postgres into the working copy, check it, build the dbt marts, publish.",
     # In process: the writers' lock (held by the resource for the run) then spans every step.
     executor_def=dg.in_process_executor,
 )

@@ -1,27 +1,34 @@
 """One readable line per step of a run, for `replyline warehouse refresh`.
 
-A Dagster logger that turns the run's events (step started or failed, table copied, check
-evaluated) into short lines, instead of the console logger's full event stream.
+A Dagster logger that turns the run's events (step started or failed, table copied, model
+built, check evaluated) into short lines, instead of the console logger's full event stream.
+dbt's tests are many: the ones that pass are counted on their step's last line, the ones that
+fail get a line each.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
 import dagster as dg
 
 
-def _event_line(event: Any) -> str | None:
+def _event_line(event: Any, quiet_checks: int) -> str | None:
     kind = event.event_type_value
     data = event.event_specific_data
+    passed = f", {quiet_checks} checks passed" if quiet_checks else ""
     if kind == "STEP_START":
         return f"{event.step_key}: started"
     if kind == "STEP_SUCCESS":
-        return f"{event.step_key}: done in {data.duration_ms / 1000:.2f}s"
+        return f"{event.step_key}: done in {data.duration_ms / 1000:.2f}s{passed}"
     if kind == "STEP_FAILURE":
-        return f"{event.step_key}: FAILED: {data.error.message.strip().splitlines()[0]}"
+        error = data.error
+        while error.cause is not None:  # the user code's own error, not Dagster's wrapper
+            error = error.cause
+        return f"{event.step_key}: FAILED{passed}: {error.message.strip().splitlines()[0]}"
     if kind == "STEP_SKIPPED":
         return f"{event.step_key}: skipped (an upstream step or blocking check failed)"
     if kind == "ASSET_MATERIALIZATION":
@@ -36,25 +43,45 @@ def _event_line(event: Any) -> str | None:
             )
         if "path" in meta:
             return f"  published {meta['path']} ({meta['size_mb']} MB, {meta['publish_s']:.2f}s)"
+        if "Execution Duration" in meta:  # a dbt model or seed
+            return f"  {name}: built ({meta['Execution Duration']:.2f}s)"
         return f"  {name}: materialized"
     if kind == "ASSET_CHECK_EVALUATION":
         verdict = "passed" if data.passed else "FAILED"
-        return f"  {data.asset_key.to_user_string()} {verdict}: {data.description}"
+        about = data.description or data.check_name
+        return f"  {data.asset_key.to_user_string()} {verdict}: {about}"
     return None
+
+
+def _is_quiet_pass(event: Any) -> bool:
+    """A passing check without a description: a dbt test, counted rather than printed."""
+    if event.event_type_value != "ASSET_CHECK_EVALUATION":
+        return False
+    data = event.event_specific_data
+    return bool(data.passed) and not data.description
 
 
 class _ProgressHandler(logging.Handler):
     def __init__(self, echo: Callable[[str], None]) -> None:
         super().__init__(logging.DEBUG)
         self.echo = echo
+        self.quiet_checks = 0
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", {})
         event = meta.get("dagster_event")
-        if event is not None:
-            line = _event_line(event)
+        if event is not None and _is_quiet_pass(event):
+            self.quiet_checks += 1
+            line = None
+        elif event is not None:
+            line = _event_line(event, self.quiet_checks)
+            if event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
+                self.quiet_checks = 0
         elif record.levelno >= logging.WARNING:
-            line = f"{meta.get('step_key') or 'run'}: {meta.get('orig_message', record.msg)}"
+            message = str(meta.get("orig_message", record.msg))
+            # "Dependencies for step X failed: [<one entry per output>]. Not executing."
+            message = re.sub(r": \[[^\]]*\]\.", ".", message)
+            line = f"{meta.get('step_key') or 'run'}: {message}"
         else:
             line = None
         if line is not None:

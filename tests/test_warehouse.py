@@ -33,17 +33,30 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("dagster")
 
 
+@pytest.fixture(scope="session")
+def warehouse_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One directory for every test's warehouse: dbt keeps its partial-parse state beside the
+    working copy, and a new path would change dbt's profile and force a full parse (~15 s)."""
+    return tmp_path_factory.mktemp("warehouse")
+
+
 @pytest.fixture
 def warehouse_env(
-    db_url: str, tmp_path: Path, dagster_home: Path, monkeypatch: pytest.MonkeyPatch
+    db_url: str,
+    tmp_path: Path,
+    warehouse_dir: Path,
+    dagster_home: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Path]:
-    """WAREHOUSE_PATH and the var dir under tmp_path; Postgres is the test database."""
-    path = tmp_path / "warehouse.duckdb"
+    """A fresh WAREHOUSE_PATH, the var dir under tmp_path; Postgres is the test database."""
+    path = warehouse_dir / "warehouse.duckdb"
     monkeypatch.setenv("DATABASE_URL", db_url)
     monkeypatch.setenv("WAREHOUSE_PATH", str(path))
     monkeypatch.setenv("REPLYLINE_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("DAGSTER_HOME", str(dagster_home))
     yield path
+    for leftover in warehouse_dir.glob("warehouse*"):  # files, WAL, lock; not dbt-target/
+        leftover.unlink()
 
 
 def seed(url: str, leads: int = 200) -> None:

@@ -1,8 +1,8 @@
 """The published warehouse: the file at WAREHOUSE_PATH that readers open.
 
-The seam for dbt: its assets build in the same working copy (`WarehouseResource.build`) after
-replication, and join `PUBLISHED_FROM` so that publishing waits for them, and a failed model,
-test or check stops the publish. The `warehouse` job is everything upstream of this asset.
+It depends on every replicated table and every dbt model and seed (`PUBLISHED_FROM`): dbt
+builds in the same working copy after replication, so publishing waits for both, and a failed
+model, test or check stops the publish. The `warehouse` job is everything upstream of this asset.
 """
 
 # No `from __future__ import annotations`: Dagster reads the parameter annotations.
@@ -13,11 +13,12 @@ import dagster as dg
 import psycopg
 
 from dagster_project import warehouse as files
+from dagster_project.assets.dbt import dbt_build
 from dagster_project.assets.replication import RAW_SPECS
 from dagster_project.replication import DELETE_LOG, STATE_TABLE
 from dagster_project.resources import WarehouseResource
 
-PUBLISHED_FROM: list[dg.AssetKey] = [spec.key for spec in RAW_SPECS]
+PUBLISHED_FROM: list[dg.AssetKey] = [spec.key for spec in RAW_SPECS] + sorted(dbt_build.keys)
 
 # Deletions stay logged a week past the oldest watermark: plenty for the overlap window, and
 # for a working copy rebuilt from a published file a few runs old.

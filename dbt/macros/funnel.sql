@@ -1,11 +1,11 @@
 {# The lead-funnel counts and rates shared by campaign_kpis and campaign_segment_kpis. #}
 {% macro funnel_counts(leads) -%}
         count(*) as leads,
-        sum(case when {{ leads }}.has_replied then 1 else 0 end) as leads_replied,
-        sum(case when {{ leads }}.is_positive then 1 else 0 end) as positive_leads,
-        sum(case when {{ leads }}.is_meeting_requested then 1 else 0 end) as meetings_requested_leads,
-        sum(case when {{ leads }}.is_booked then 1 else 0 end) as booked_leads,
-        sum(case when {{ leads }}.is_booked and {{ leads }}.is_positive then 1 else 0 end)
+        count(case when {{ leads }}.has_replied then 1 end) as leads_replied,
+        count(case when {{ leads }}.is_positive then 1 end) as positive_leads,
+        count(case when {{ leads }}.is_meeting_requested then 1 end) as meetings_requested_leads,
+        count(case when {{ leads }}.is_booked then 1 end) as booked_leads,
+        count(case when {{ leads }}.is_booked and {{ leads }}.is_positive then 1 end)
             as booked_positive_leads,
         percentile_cont(0.5) within group (order by {{ leads }}.response_seconds)
             as median_first_response_seconds

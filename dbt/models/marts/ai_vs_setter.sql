@@ -7,12 +7,12 @@ arms as (
         workspace_id,
         arm,
         count(*) as positive_leads,
-        sum(case when first_response_at is not null then 1 else 0 end) as responded_leads,
+        count(case when first_response_at is not null then 1 end) as responded_leads,
         percentile_cont(0.5) within group (order by response_seconds)
             as median_response_seconds,
         percentile_cont(0.9) within group (order by response_seconds)
             as p90_response_seconds,
-        sum(case when is_booked then 1 else 0 end) as booked_leads
+        count(case when is_booked then 1 end) as booked_leads
     from leads
     where is_positive
         and arm is not null

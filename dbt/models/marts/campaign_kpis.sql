@@ -22,9 +22,9 @@ lead_counts as (
 send_counts as (
     select
         email_campaign_id,
-        sum(case when sent_by = 'ai' then 1 else 0 end) as ai_sends,
-        sum(case when sent_by = 'setter' then 1 else 0 end) as setter_sends,
-        sum(case when sent_by = 'sequence' then 1 else 0 end) as sequence_sends
+        count(case when sent_by = 'ai' then 1 end) as ai_sends,
+        count(case when sent_by = 'setter' then 1 end) as setter_sends,
+        count(case when sent_by = 'sequence' then 1 end) as sequence_sends
     from sends
     where email_campaign_id is not null
     group by email_campaign_id

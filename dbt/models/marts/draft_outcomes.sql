@@ -54,17 +54,17 @@ final as (
         email_campaign_id,
         week_start,
         count(*) as drafts,
-        sum(case when sent_by = 'ai' then 1 else 0 end) as auto_sent,
-        sum(case when sent_by = 'setter' and sent_body = draft_body then 1 else 0 end)
+        count(case when sent_by = 'ai' then 1 end) as auto_sent,
+        count(case when sent_by = 'setter' and sent_body = draft_body then 1 end)
             as approved_unchanged,
-        sum(case when sent_by = 'setter' and sent_body <> draft_body then 1 else 0 end)
+        count(case when sent_by = 'setter' and sent_body <> draft_body then 1 end)
             as sent_after_edit,
-        sum(case when status = 'rejected' then 1 else 0 end) as rejected,
-        sum(case when sent_at is null and status <> 'rejected' then 1 else 0 end) as unused,
-        sum(case when booked_within_30d then 1 else 0 end) as booked_within_30d,
-        sum(case when is_pending then 1 else 0 end) as pending,
-        sum(case when sent_by = 'ai' and arm = 'AI_AUTO_SEND' then 1 else 0 end) * 1.0
-            / nullif(sum(case when arm = 'AI_AUTO_SEND' then 1 else 0 end), 0)
+        count(case when status = 'rejected' then 1 end) as rejected,
+        count(case when sent_at is null and status <> 'rejected' then 1 end) as unused,
+        count(case when booked_within_30d then 1 end) as booked_within_30d,
+        count(case when is_pending then 1 end) as pending,
+        count(case when sent_by = 'ai' and arm = 'AI_AUTO_SEND' then 1 end) * 1.0
+            / nullif(count(case when arm = 'AI_AUTO_SEND' then 1 end), 0)
             as auto_send_share
     from outcomes
     group by workspace_id, email_campaign_id, week_start

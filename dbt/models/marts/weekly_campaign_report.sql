@@ -35,12 +35,12 @@ weekly as (
     select
         email_campaign_id,
         {{ week_start('happened_at', 'timezone') }} as week_start,
-        sum(case when kind = 'positive' then 1 else 0 end) as new_positive_leads,
-        sum(case when kind = 'meeting_requested' then 1 else 0 end) as new_meetings_requested_leads,
-        sum(case when kind = 'booked' then 1 else 0 end) as new_booked_leads,
-        sum(case when kind = 'ai_send' then 1 else 0 end) as ai_sends,
-        sum(case when kind = 'setter_send' then 1 else 0 end) as setter_sends,
-        sum(case when kind = 'sequence_send' then 1 else 0 end) as sequence_sends
+        count(case when kind = 'positive' then 1 end) as new_positive_leads,
+        count(case when kind = 'meeting_requested' then 1 end) as new_meetings_requested_leads,
+        count(case when kind = 'booked' then 1 end) as new_booked_leads,
+        count(case when kind = 'ai_send' then 1 end) as ai_sends,
+        count(case when kind = 'setter_send' then 1 end) as setter_sends,
+        count(case when kind = 'sequence_send' then 1 end) as sequence_sends
     from events
     where email_campaign_id is not null
     group by 1, 2

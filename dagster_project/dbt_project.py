@@ -1,0 +1,61 @@
+"""The dbt project (`dbt/`) as Dagster sees it, and the manifest its assets are built from.
+
+`@dbt_assets` reads `dbt/target/manifest.json` when the code location loads, so the manifest
+must exist before any import of `dagster_project.assets.dbt`. `make install` writes it
+(`python -m dagster_project.dbt_project`), and `ensure_manifest()` re-parses whenever a file
+of the dbt project is newer than it, so a fresh clone, an edited model, the CLI refresh and
+`dagster definitions validate` all load the project as it is on disk.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
+
+DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+
+DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
+
+# Files whose change can change the manifest (target/ and logs/ are outputs).
+_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
+
+
+def dbt_executable() -> str:
+    """The `dbt` beside this interpreter: `.venv/bin` need not be on PATH."""
+    beside = Path(sys.executable).with_name("dbt")
+    return str(beside) if beside.exists() else "dbt"
+
+
+def dbt_resource() -> DbtCliResource:
+    return DbtCliResource(
+        project_dir=DBT_PROJECT, profiles_dir=str(DBT_DIR), dbt_executable=dbt_executable()
+    )
+
+
+def dbt_target_path(build: Path) -> Path:
+    """Where a refresh's `dbt build` writes its artifacts and dbt.log: beside the working copy."""
+    return build.parent / "dbt-target"
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for name in _SOURCES:
+        path = DBT_DIR / name
+        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+        newest = max([newest, *(p.stat().st_mtime for p in files)])
+    return newest
+
+
+def ensure_manifest() -> Path:
+    """`dbt parse` when the manifest is missing or older than the project; its path."""
+    manifest = DBT_PROJECT.manifest_path
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+        # Parsing opens no database; the invocation runs as a subprocess of this `dbt`.
+        dbt_resource().cli(["parse", "--quiet"], target_path=DBT_PROJECT.target_path).wait()
+    return manifest
+
+
+if __name__ == "__main__":
+    print(ensure_manifest())
