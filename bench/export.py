@@ -16,9 +16,7 @@ import uuid
 
 import psycopg
 
-from sender_service.db import migrate
-from sender_service.db.engine import resolve_database_url
-from sender_service.db.urls import with_database
+from bench._scratch import scratch_database
 
 SIZES = (100_000, 1_000_000)  # messages; leads are a tenth of that
 
@@ -96,13 +94,7 @@ def _child(url: str, ws: str) -> None:
 
 
 def main() -> None:
-    server = resolve_database_url()
-    name = f"replyline_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    url = with_database(server, name)
-    try:
-        migrate.upgrade(url)
+    with scratch_database() as url:
         with psycopg.connect(url) as conn:
             row = conn.execute(
                 "insert into workspaces (name, booking_provider, webhook_secret_hash)"
@@ -133,9 +125,6 @@ def main() -> None:
                     flush=True,
                 )
             print(f"peak RSS at 10x the data: {peaks[-1] / peaks[0]:.2f}x (flat is ~1x)")
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 if __name__ == "__main__":

@@ -24,9 +24,8 @@ from typing import Any
 
 import psycopg
 
-from sender_service.db import migrate
-from sender_service.db.engine import resolve_database_url, session_scope
-from sender_service.db.urls import with_database
+from bench._scratch import scratch_database
+from sender_service.db.engine import session_scope
 from sender_service.workspaces import create_workspace
 
 CLIENTS = 8
@@ -154,13 +153,7 @@ def measure(port: int, path: str) -> dict[str, float]:
 
 
 def main() -> None:
-    server = resolve_database_url()
-    name = f"replyline_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    url = with_database(server, name)
-    try:
-        migrate.upgrade(url)
+    with scratch_database() as url:
         with psycopg.connect(url, autocommit=True) as conn:
             conn.execute("create table bench_events (id bigserial primary key, payload jsonb)")
         with session_scope(url) as session:
@@ -178,7 +171,7 @@ def main() -> None:
         results = {label: run() for label, run in runs.items()}
         print(
             f"{REQUESTS} POSTs after {WARMUP} warm-up, {CLIENTS} keep-alive clients, gunicorn "
-            f"{' '.join(GUNICORN)}, {os.cpu_count()} CPUs, Postgres at {_where(server)}"
+            f"{' '.join(GUNICORN)}, {os.cpu_count()} CPUs, Postgres at {_where(url)}"
         )
         for label, r in results.items():
             print(
@@ -191,9 +184,6 @@ def main() -> None:
             f"p50 latency {real['p50'] / base['p50']:.2f}x, p99 latency "
             f"{real['p99'] / base['p99']:.2f}x (target >= 0.5x throughput, goal 0.8x)"
         )
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
 
 
 def _run(app: str, env: dict[str, str], path: str) -> dict[str, Any]:

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,9 +21,7 @@ from typing import Any
 import duckdb
 import psycopg
 
-from sender_service.db import migrate
-from sender_service.db.engine import resolve_database_url
-from sender_service.db.urls import with_database
+from bench._scratch import scratch_database
 from sender_service.definitions import POSITIVE_SENTIMENTS
 
 LEADS = 100_000
@@ -89,13 +86,7 @@ def _step_seconds(output: str, step: str) -> float:
 
 
 def main() -> None:
-    server = resolve_database_url()
-    name = f"replyline_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    url = with_database(server, name)
-    try:
-        migrate.upgrade(url)
+    with scratch_database() as url:
         with tempfile.TemporaryDirectory() as tmp:
             published = Path(tmp) / "warehouse.duckdb"
             env = {
@@ -144,6 +135,3 @@ def main() -> None:
                 f" {marts_s * 1000:.1f} ms vs live Postgres {live_s * 1000:.1f} ms,"
                 f" ratio {live_s / marts_s:.0f}x; same numbers: {same}"
             )
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')

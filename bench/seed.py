@@ -11,13 +11,8 @@ import os
 import subprocess
 import sys
 import time
-import uuid
 
-import psycopg
-
-from sender_service.db import migrate
-from sender_service.db.engine import resolve_database_url
-from sender_service.db.urls import with_database
+from bench._scratch import scratch_database
 
 SIZES = (10_000, 100_000)
 
@@ -42,18 +37,9 @@ def _run_seed(url: str, leads: int) -> tuple[dict[str, int], float, float]:
 
 
 def main() -> None:
-    server = resolve_database_url()
     for leads in SIZES:
-        name = f"replyline_bench_{uuid.uuid4().hex[:8]}"
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'create database "{name}"')
-        url = with_database(server, name)
-        try:
-            migrate.upgrade(url)
+        with scratch_database() as url:
             rows, seconds, peak_mb = _run_seed(url, leads)
-        finally:
-            with psycopg.connect(server, autocommit=True) as admin:
-                admin.execute(f'drop database if exists "{name}" with (force)')
         total = sum(rows.values())
         print(
             f"seed {leads:>7,} leads: {total:>9,} rows ({rows['messages']:,} messages) "

@@ -7,13 +7,10 @@ trigger costs on this machine.
 from __future__ import annotations
 
 import time
-import uuid
 
 import psycopg
 
-from sender_service.db import migrate
-from sender_service.db.engine import resolve_database_url
-from sender_service.db.urls import with_database
+from bench._scratch import scratch_database
 
 ROWS = 200_000
 
@@ -26,13 +23,7 @@ def _timed_update(conn: psycopg.Connection) -> float:
 
 
 def main() -> None:
-    server = resolve_database_url()
-    name = f"replyline_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server, autocommit=True) as admin:
-        admin.execute(f'create database "{name}"')
-    url = with_database(server, name)
-    try:
-        migrate.upgrade(url)
+    with scratch_database() as url:
         with psycopg.connect(url) as conn:
             ws = conn.execute(
                 "insert into workspaces (name, booking_provider, webhook_secret_hash)"
@@ -56,6 +47,3 @@ def main() -> None:
             f"without {without:.3f}s, ratio {with_trigger / without:.2f}x "
             f"({ROWS / with_trigger:,.0f} rows/s)"
         )
-    finally:
-        with psycopg.connect(server, autocommit=True) as admin:
-            admin.execute(f'drop database if exists "{name}" with (force)')
