@@ -19,8 +19,9 @@ asset check compares the warehouse with Postgres as of the copy, not as of some 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
@@ -65,6 +66,21 @@ class TableResult:
 class Fingerprint:
     rows: int
     id_checksum: int
+
+
+@dataclass
+class Phases:
+    """Seconds spent per phase of a run, summed over tables: where a run's time goes."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
 
 
 @dataclass(frozen=True)
@@ -192,78 +208,88 @@ def _replicate_table(
     horizon: datetime,
     overlap: timedelta,
     full: bool,
+    phases: Phases,
 ) -> TableResult:
     started = time.perf_counter()
     select, names = _select_list(table, columns)
     target = f"raw.{_ident(table)}"
-    state = _state(con, table)
-    truncated = None
-    reason = "requested"
-    if not full:
-        if state is None or not _raw_columns(con, table):
-            full, reason = True, "first run"
-        elif _raw_columns(con, table) != names:
-            full, reason = True, "columns changed"
-        else:
-            truncated = _last_truncate(con, table, state.watermark - overlap)
-            if truncated is not None and (
-                state.truncate_seen is None or truncated > state.truncate_seen
-            ):
-                full, reason = True, "truncated"
-    if full:
-        # A full copy reflects every TRUNCATE before the snapshot: none of them is news later.
-        truncated = _last_truncate(con, table, datetime.min.replace(tzinfo=UTC))
-    truncate_seen = truncated or (state.truncate_seen if state else None)
+    with phases("plan"):
+        state = _state(con, table)
+        truncated = None
+        reason = "requested"
+        if not full:
+            if state is None or not _raw_columns(con, table):
+                full, reason = True, "first run"
+            elif _raw_columns(con, table) != names:
+                full, reason = True, "columns changed"
+            else:
+                truncated = _last_truncate(con, table, state.watermark - overlap)
+                if truncated is not None and (
+                    state.truncate_seen is None or truncated > state.truncate_seen
+                ):
+                    full, reason = True, "truncated"
+        if full:
+            # A full copy reflects every TRUNCATE before the snapshot: none of them is news later.
+            truncated = _last_truncate(con, table, datetime.min.replace(tzinfo=UTC))
+        truncate_seen = truncated or (state.truncate_seen if state else None)
 
     if full:
-        con.execute(
-            f"create or replace table {target} as select {select} from pg.public.{_ident(table)}"
-        )
-        copied, deleted = _count(con, target), 0
+        with phases("copy"):
+            con.execute(
+                f"create or replace table {target} as select {select}"
+                f" from pg.public.{_ident(table)}"
+            )
+            copied, deleted = _count(con, target), 0
     else:
         assert state is not None
         since = _ts(state.watermark - overlap)
-        deleted = _affected(
-            con.execute(
-                f"delete from {target} where id in (select row_id from pg.public.{DELETE_LOG}"
-                f" where table_name = ? and row_id is not null and deleted_at > {since})",
-                [table],
+        with phases("deletes"):
+            deleted = _affected(
+                con.execute(
+                    f"delete from {target} where id in (select row_id from pg.public.{DELETE_LOG}"
+                    f" where table_name = ? and row_id is not null and deleted_at > {since})",
+                    [table],
+                )
             )
-        )
-        con.execute(
-            f"create or replace temp table _changes as select {select}"
-            f" from pg.public.{_ident(table)} where updated_at > {since}"
-        )
-        # Upsert: rows re-read inside the overlap replace their earlier copy.
-        con.execute(f"delete from {target} where id in (select id from _changes)")
-        con.execute(f"insert into {target} select * from _changes")
-        copied = _count(con, "_changes")
-        con.execute("drop table _changes")
+        with phases("changes"):
+            con.execute(
+                f"create or replace temp table _changes as select {select}"
+                f" from pg.public.{_ident(table)} where updated_at > {since}"
+            )
+        with phases("upsert"):
+            # Upsert: rows re-read inside the overlap replace their earlier copy.
+            con.execute(f"delete from {target} where id in (select id from _changes)")
+            con.execute(f"insert into {target} select * from _changes")
+            copied = _count(con, "_changes")
+            con.execute("drop table _changes")
         reason = "changes since the watermark"
 
-    fingerprint = source_fingerprint(con, table)
+    with phases("fingerprint"):
+        fingerprint = source_fingerprint(con, table)
     duration = time.perf_counter() - started
-    con.execute(
-        f"insert or replace into {STATE_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-        [
-            table,
-            horizon,
-            truncate_seen,
-            fingerprint.rows,
-            fingerprint.id_checksum,
-            "full" if full else "incremental",
-            copied,
-            deleted,
-            duration,
-        ],
-    )
+    with phases("bookkeeping"):
+        con.execute(
+            f"insert or replace into {STATE_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+            [
+                table,
+                horizon,
+                truncate_seen,
+                fingerprint.rows,
+                fingerprint.id_checksum,
+                "full" if full else "incremental",
+                copied,
+                deleted,
+                duration,
+            ],
+        )
+        rows_total = _count(con, target)
     return TableResult(
         table=table,
         mode="full" if full else "incremental",
         reason=reason,
         rows_copied=copied,
         rows_deleted=deleted,
-        rows_total=_count(con, target),
+        rows_total=rows_total,
         watermark=horizon,
         duration_s=duration,
     )
@@ -286,19 +312,25 @@ def replicate(
     *,
     full: bool = False,
     overlap: timedelta = timedelta(minutes=5),
+    phases: Phases | None = None,
 ) -> list[TableResult]:
     """Copy `tables` from the attached Postgres `pg` into `raw`, all or nothing."""
     tables = list(tables)
+    phases = phases if phases is not None else Phases()
     ensure_schema(con)
     con.execute("begin transaction")
     try:
-        horizon = _snapshot_horizon(con)
-        columns = _source_columns(con, tables)
+        with phases("snapshot"):
+            horizon = _snapshot_horizon(con)
+            columns = _source_columns(con, tables)
         missing = [t for t in tables if t not in columns]
         if missing:
             raise LookupError(f"tables missing in Postgres (migrate it?): {', '.join(missing)}")
-        results = [_replicate_table(con, t, columns[t], horizon, overlap, full) for t in tables]
-        con.execute("commit")
+        results = [
+            _replicate_table(con, t, columns[t], horizon, overlap, full, phases) for t in tables
+        ]
+        with phases("commit"):
+            con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
