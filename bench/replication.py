@@ -75,14 +75,21 @@ def _bare_copy(url: str) -> float:
     return time.perf_counter() - started
 
 
-def _replicate(url: str, path: Path, *, full: bool) -> float:
-    con = warehouse.connect(path, url)
+def _replicate(url: str, path: Path, *, full: bool) -> tuple[float, dict[str, float]]:
+    """Seconds of the replication step, and where they (and connecting) went."""
+    phases = replication.Phases()
+    with phases("connect"):  # shown, but outside the step's time as before
+        con = warehouse.connect(path, url)
     try:
         started = time.perf_counter()
-        replication.replicate(con, REPLICATED_TABLES, full=full)
-        return time.perf_counter() - started
+        replication.replicate(con, REPLICATED_TABLES, full=full, phases=phases)
+        return time.perf_counter() - started, phases.seconds
     finally:
         con.close()
+
+
+def _phase_line(phases: dict[str, float]) -> str:
+    return ", ".join(f"{name} {seconds:.2f}s" for name, seconds in phases.items())
 
 
 def _change_one_percent(url: str) -> int:
@@ -97,7 +104,7 @@ def _change_one_percent(url: str) -> int:
     return updated + deleted
 
 
-def _whole_refresh(url: str, published: Path, *, full: bool) -> float:
+def _whole_refresh(url: str, published: Path, *, full: bool) -> tuple[float, dict[str, float]]:
     """The `warehouse` job's assets and checks in process: replicate, check, publish."""
     import dagster as dg
 
@@ -110,10 +117,18 @@ def _whole_refresh(url: str, published: Path, *, full: bool) -> float:
     result = dg.materialize(
         [replicate_postgres, published_warehouse, raw_matches_postgres],
         resources={"warehouse": WarehouseResource(database_url=url, warehouse_path=str(published))},
-        run_config={"ops": {"replicate_postgres": {"config": {"full": full}}}},
+        run_config={
+            "ops": {"replicate_postgres": {"config": {"full": full}}},
+            "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+        },
     )
     assert result.success
-    return time.perf_counter() - started
+    steps = {
+        e.step_key or "?": e.event_specific_data.duration_ms / 1000  # type: ignore[union-attr]
+        for e in result.all_events
+        if e.is_step_success
+    }
+    return time.perf_counter() - started, steps
 
 
 def main() -> None:
@@ -143,25 +158,28 @@ def main() -> None:
             for _ in range(2):
                 path.unlink(missing_ok=True)
                 fulls.append(_replicate(url, path, full=True))
-            full = min(fulls)
+            full, full_phases = min(fulls, key=lambda run: run[0])
             print(
                 f"full replication {full:.2f}s vs bare COPY {bare:.2f}s:"
-                f" ratio {full / bare:.2f}x (target <= 2x)"
+                f" ratio {full / bare:.2f}x (target <= 2x)\n  phases: {_phase_line(full_phases)}"
             )
             changed = _change_one_percent(url)
-            incremental = _replicate(url, path, full=False)
+            incremental, incremental_phases = _replicate(url, path, full=False)
             print(
                 f"incremental after {changed:,} rows changed (~1 %): {incremental:.2f}s,"
                 f" {100 * incremental / full:.1f} % of a full replication (target <= 15 %)"
+                f"\n  phases: {_phase_line(incremental_phases)}"
             )
             published = Path(tmp) / "published.duckdb"
-            whole_full = _whole_refresh(url, published, full=True)
+            whole_full, full_steps = _whole_refresh(url, published, full=True)
             _change_one_percent(url)
-            whole_incremental = _whole_refresh(url, published, full=False)
+            whole_incremental, incremental_steps = _whole_refresh(url, published, full=False)
             size = published.stat().st_size / 1e6
             print(
                 f"whole refresh (replicate, check, publish {size:.0f} MB): full {whole_full:.2f}s,"
                 f" incremental after ~1 % changed {whole_incremental:.2f}s"
+                f"\n  full steps: {_phase_line(full_steps)}"
+                f"\n  incremental steps: {_phase_line(incremental_steps)}"
             )
     finally:
         with psycopg.connect(server, autocommit=True) as admin:

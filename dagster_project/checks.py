@@ -33,29 +33,33 @@ CHECK_NAME = "rows_and_ids_match_postgres"
 def raw_matches_postgres(
     context: dg.AssetCheckExecutionContext, warehouse: WarehouseResource
 ) -> Iterator[dg.AssetCheckResult]:
+    tables = [spec.key.path[-1] for spec in RAW_SPECS]
     with warehouse.build() as con:
-        for spec in RAW_SPECS:
-            table = spec.key.path[-1]
-            source = replication.stored_fingerprint(con, table)
-            copied = replication.warehouse_fingerprint(con, table) if source else None
-            passed = source is not None and source == copied
-            if source is None or copied is None:
-                description = f"{table} has never been replicated"
-            elif passed:
-                description = f"{copied.rows:,} rows, ids match Postgres"
-            else:
-                description = (
-                    f"{table}: {copied.rows:,} rows in the warehouse, {source.rows:,} in Postgres"
-                    f"{'' if copied.rows != source.rows else ', but the ids differ'};"
-                    " run `replyline warehouse refresh --full`"
-                )
-            yield dg.AssetCheckResult(
-                asset_key=spec.key,
-                check_name=CHECK_NAME,
-                passed=passed,
-                description=description,
-                metadata={
-                    "warehouse_rows": copied.rows if copied else 0,
-                    "postgres_rows": source.rows if source else 0,
-                },
+        replication.ensure_schema(con)
+        sources = replication.stored_fingerprints(con)
+        # Tables never copied have no `raw` table to count yet.
+        copies = replication.warehouse_fingerprints(con, [t for t in tables if t in sources])
+    for spec, table in zip(RAW_SPECS, tables, strict=True):
+        source = sources.get(table)
+        copied = copies.get(table)
+        passed = source is not None and source == copied
+        if source is None or copied is None:
+            description = f"{table} has never been replicated"
+        elif passed:
+            description = f"{copied.rows:,} rows, ids match Postgres"
+        else:
+            description = (
+                f"{table}: {copied.rows:,} rows in the warehouse, {source.rows:,} in Postgres"
+                f"{'' if copied.rows != source.rows else ', but the ids differ'};"
+                " run `replyline warehouse refresh --full`"
             )
+        yield dg.AssetCheckResult(
+            asset_key=spec.key,
+            check_name=CHECK_NAME,
+            passed=passed,
+            description=description,
+            metadata={
+                "warehouse_rows": copied.rows if copied else 0,
+                "postgres_rows": source.rows if source else 0,
+            },
+        )

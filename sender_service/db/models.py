@@ -224,6 +224,8 @@ class Lead(Timestamped, Base):
         one_of("sentiment_tag", SENTIMENTS, nullable=True),
         Index("ix_leads_workspace_lower_email", "workspace_id", text("lower(email)")),
         Index("ix_leads_workspace_ghl_contact", "workspace_id", "ghl_contact_id"),
+        # Incremental replication reads rows changed since its watermark (migration 0005).
+        Index("ix_leads_updated_at", "updated_at"),
     )
 
     workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
@@ -305,6 +307,8 @@ class Message(Timestamped, Base):
             postgresql_where=text("ai_draft_id is not null"),
         ),
         Index("ix_messages_lead_occurred", "lead_id", "occurred_at"),
+        # Incremental replication reads rows changed since its watermark (migration 0005).
+        Index("ix_messages_updated_at", "updated_at"),
         one_of("direction", DIRECTIONS),
         one_of("channel", CHANNELS),
         one_of("sentiment", SENTIMENTS, nullable=True),
