@@ -29,7 +29,9 @@ from sender_service.jobs.worker import Worker
 def worker(drain: bool, poll_interval: float, reap_interval: float) -> None:
     """Process jobs until stopped; several workers may share one database."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    runner = Worker(database_url(), poll_interval=poll_interval, reap_interval=reap_interval)
+    runner = Worker(
+        database_url(), poll_interval=poll_interval, reap_interval=reap_interval, periodic=True
+    )
     runner.install_signal_handlers()
     processed = runner.run(drain=drain)
     if drain:

@@ -14,19 +14,23 @@ import time
 import traceback
 import uuid
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from types import FrameType
 from typing import Any
 
 import psycopg
 
 from sender_service.db.engine import session_scope
-from sender_service.jobs import queue
+from sender_service.jobs import queue, schedule  # schedule registers booking/follow-up jobs
 from sender_service.jobs.handlers import HANDLERS, Handler, PermanentJobError
 from sender_service.pipeline import jobs as _pipeline_jobs  # noqa: F401  (registers handlers)
 from sender_service.services import Services
 from sender_service.settings import load_settings
 
 log = logging.getLogger(__name__)
+
+# Well under the shortest period (a minute), so no slot is missed.
+SCHEDULE_INTERVAL_SECONDS = 20.0
 
 
 class Worker:
@@ -38,7 +42,10 @@ class Worker:
         services: Services | None = None,
         poll_interval: float = 5.0,
         reap_interval: float = 10.0,
+        periodic: bool = False,
     ) -> None:
+        """`periodic`: also offer the scheduled jobs (follow-ups each minute, booking
+        reconciliation every 15 minutes; see `jobs.schedule`)."""
         self.url = url
         self.handlers = dict(HANDLERS if handlers is None else handlers)
         self.services = services or Services(url, load_settings())
@@ -47,6 +54,8 @@ class Worker:
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self.stopping = False
         self._next_reap = 0.0
+        self.periodic = periodic
+        self._next_schedule = 0.0
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         """Finish the current job, then leave (the SIGTERM/SIGINT handler)."""
@@ -64,6 +73,7 @@ class Worker:
             log.info("worker %s started (kinds: %s)", self.name, ", ".join(sorted(self.handlers)))
             while not self.stopping:
                 self._maybe_reap(conn)
+                self._maybe_schedule()
                 if self.run_one(conn):
                     processed += 1
                     continue
@@ -106,6 +116,14 @@ class Worker:
         self._next_reap = now + self.reap_interval
         for job_id in queue.recover_orphans(conn):
             log.warning("job %s recovered from a lost worker", job_id)
+
+    def _maybe_schedule(self) -> None:
+        now = time.monotonic()
+        if not self.periodic or now < self._next_schedule:
+            return
+        self._next_schedule = now + SCHEDULE_INTERVAL_SECONDS
+        with session_scope(self.url) as session:
+            schedule.enqueue_periodic(session, datetime.now(UTC))
 
     def _wait(self, conn: psycopg.Connection[Any]) -> None:
         # Short slices so a stop signal is noticed quickly even when nothing arrives.

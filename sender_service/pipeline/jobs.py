@@ -31,6 +31,7 @@ from sender_service.jobs.handlers import (
     handler,
 )
 from sender_service.notify import review, slack
+from sender_service.pipeline.after_classify import after_classify
 from sender_service.pipeline.process import NextStep, process_inbound
 from sender_service.sending.system_sender import send_draft as system_send
 from sender_service.services import Services
@@ -75,6 +76,7 @@ def classify_reply(session: Session, payload: dict[str, Any]) -> None:
         allow_auto_send=bool(payload.get("auto_answer", True)),
     )
     enqueue_steps(session, outcome.next_steps)
+    after_classify(session, message_id)
     if outcome.decision:
         log.info("reply %s: %s (%s)", message_id, outcome.decision.action, outcome.decision.reason)
 
