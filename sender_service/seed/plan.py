@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from sender_service.db.models import DEFAULT_REVIEW_EMAIL, DEFAULT_THRESHOLD
+from sender_service.seed import vocab
 
 DAY = 86_400.0
 HOUR = 3_600.0
@@ -165,9 +166,13 @@ def build_plan(rng: random.Random, n_workspaces: int, end: datetime) -> Plan:
             (sequence_id, ws_id, "Positive reply, then silence", True, ts(created))
         )
         for step, days in enumerate(FOLLOWUP_DELAYS_DAYS, start=1):
+            # The template the follow-up sender renders; sends reply in the lead's thread.
+            template = vocab.FOLLOWUP_BODIES[step - 1].format(
+                first="{firstName}", link="{calendarLink}"
+            )
             rows["followup_steps"].append(
                 (new_id(rng), sequence_id, step, int(days * DAY), "email")
-                + ("Following up, {first_name}", "Re: our conversation", ts(created))
+                + (template, None, ts(created))
             )
         mailboxes = [(4000 + index * 100 + m, f"alex{m}@{slug}-mail.com") for m in range(4)]
         workspaces.append(
