@@ -98,7 +98,7 @@ def inbound_sms(
         "direction": "inbound",
         "status": "delivered",
         "body": body,
-        "dateAdded": "2026-12-01T10:00:00.000Z",
+        "dateAdded": "2026-01-05T10:00:00.000Z",
         "attachments": [],
     }
 

@@ -29,8 +29,12 @@ from sender_service.jobs.worker import Worker
 def worker(drain: bool, poll_interval: float, reap_interval: float) -> None:
     """Process jobs until stopped; several workers may share one database."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    # A drain runs what is queued; only a long-running worker offers the periodic jobs.
     runner = Worker(
-        database_url(), poll_interval=poll_interval, reap_interval=reap_interval, periodic=True
+        database_url(),
+        poll_interval=poll_interval,
+        reap_interval=reap_interval,
+        periodic=not drain,
     )
     runner.install_signal_handlers()
     processed = runner.run(drain=drain)
