@@ -418,7 +418,8 @@ def test_cli_refuses_bad_input_with_one_line(
         session.add(Lead(workspace_id=calendly_ws["id"], email="a@b.c", sentiment_tag="Interested"))
         session.execute(delete(WorkspaceSecret).where(WorkspaceSecret.name == "calendly_api_token"))
     assert_refused(
-        run(cli_runner, db_url, "bookings", "reconcile", "--workspace", ws_id), "has no calendly_api_token"
+        run(cli_runner, db_url, "bookings", "reconcile", "--workspace", ws_id),
+        "has no calendly_api_token",
     )
 
 
