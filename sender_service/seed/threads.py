@@ -13,18 +13,21 @@ from typing import Any, Final
 
 from sender_service.booking_sync import calendly as calendly_events
 from sender_service.booking_sync import ghl as ghl_events
+from sender_service.db.models import Lead, Workspace
 from sender_service.definitions import MEETING_REQUESTED_SENTIMENTS, POSITIVE_SENTIMENTS
 from sender_service.email_platforms.emailbison import REPLY_SOURCE, SENT_EMAIL_SOURCE
 from sender_service.seed import vocab
 from sender_service.seed.plan import (
     DAY,
     FOLLOWUP_DELAYS_DAYS,
+    FOLLOWUP_TEMPLATES,
     HOUR,
     CampaignPlan,
     WorkspacePlan,
     new_id,
     ts,
 )
+from sender_service.templates import lead_values, render
 
 LEAD_COLUMNS: Final = (
     "id", "workspace_id", "email_campaign_id", "external_id", "email", "first_name",
@@ -156,6 +159,18 @@ class LeadThread:
             link=self.ws.booking_link,
         )  # fmt: skip
 
+    def _render(self, template: str) -> str:
+        """A template rendered as the follow-up sender renders it (a prefilled booking link)."""
+        ws = self.ws
+        workspace = Workspace(
+            booking_provider=ws.provider,
+            calendly_scheduling_url=ws.booking_link,
+            ghl_booking_url=ws.booking_link,
+        )
+        lead = Lead(id=self.id, first_name=self.first, last_name=self.last, email=self.email)
+        lead.company = self.company
+        return render(template, lead_values(workspace, lead)).text
+
     def _setter(self) -> uuid.UUID:
         return self.rng.choice(self.ws.setter_ids)
 
@@ -271,7 +286,7 @@ class LeadThread:
             if t >= end:
                 status, next_due = "active", t
                 break
-            body = self._fill(vocab.FOLLOWUP_BODIES[step - 1])
+            body = self._render(FOLLOWUP_TEMPLATES[step - 1])
             self._message(
                 t, "outbound", body, sent_by="sequence", step=step, enrollment_id=enrollment_id
             )
