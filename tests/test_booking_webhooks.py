@@ -308,3 +308,20 @@ def test_a_stray_provider_never_books_or_revives_a_lead(
     assert ghl(service, c, bp.appointment("AppointmentCreate", "apt-9", "ct-1"))[0] == 202
     lead, booked = lead_state(db_url, c["lead"])
     assert lead.ghl_appointment_id == "apt-9" and not booked
+
+
+def test_ghl_malformed_is_400_and_other_types_are_ignored(
+    db_url: str, env: dict[str, Any], service: Service
+) -> None:
+    ws = env["GHL"]
+    payload = bp.appointment("AppointmentCreate", "apt-1", "ct-1")
+    del payload["appointment"]["id"]
+    status, answer = ghl(service, ws, payload)
+    assert status == 400 and answer["field"] == "appointment.id"
+    status, answer = ghl(service, ws, bp.appointment("AppointmentCreate", "a", "ct-1", "weird"))
+    assert status == 400 and answer["field"] == "appointment.appointmentStatus"
+    assert ghl(service, ws, {"type": "ContactCreate", "locationId": "loc-1"}) == (
+        200,
+        {"status": "ignored"},
+    )
+    assert count(db_url, BookingEvent) == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from sender_service.db.models import (
     Workspace,
     WorkspaceSecret,
 )
+from sender_service.followups.run import run_due
 from sender_service.jobs import queue, schedule
 from sender_service.jobs.handlers import SEND_DRAFT
 from sender_service.jobs.worker import Worker
@@ -463,3 +465,146 @@ def test_periodic_jobs_are_offered_once_per_slot(
         # The next minute brings the follow-ups again; reconciliation waits for 10:15.
         assert schedule.enqueue_periodic(session, now + timedelta(minutes=1)) == 1
     drain(db_url, stubs)  # both kinds run cleanly with nothing to do
+
+
+def test_a_ghl_appointment_for_an_unknown_contact_waits_for_it(
+    db_url: str, stubs: Stubs, ghl_ws: dict[str, Any], service: Service
+) -> None:
+    body = bp.dumps(bp.appointment("AppointmentCreate", "apt-early", "ct_new_1"))
+    headers = {"Content-Type": "application/json", "X-Replyline-Secret": ghl_ws["secret"]}
+    status, answer = service.request("POST", f"/webhooks/ghl/{ghl_ws['id']}", body, headers)
+    assert (status, answer["status"]) == (202, "unmatched")
+
+    # The lead replies positively; its contact is created and the appointment applies.
+    status, answer = service.post_json(
+        f"/webhooks/emailbison/{ghl_ws['id']}",
+        eb.lead_replied(),
+        {"X-Replyline-Secret": ghl_ws["secret"]},
+    )
+    drain(db_url, stubs)
+    with session_scope(db_url) as session:
+        lead = session.get_one(Lead, uuid.UUID(answer["lead_id"]))
+        workspace = session.get_one(Workspace, lead.workspace_id)
+        assert (lead.ghl_contact_id, lead.ghl_appointment_id) == ("ct_new_1", "apt-early")
+        assert is_meeting_booked(lead, workspace)
+
+
+def enrolled_lead(
+    db_url: str, ws: dict[str, Any], cli_runner: CliRunner, tmp_path: Path
+) -> uuid.UUID:
+    """A lead that replied positively a day ago and whose first step is due."""
+    file = tmp_path / "s.yaml"
+    file.write_text(SEQUENCE_YAML)
+    ok_json(run(cli_runner, db_url, "sequences", "apply", "--workspace", str(ws["id"]), str(file)))
+    day_ago = datetime.now(UTC) - timedelta(days=1)
+    with session_scope(db_url) as session:
+        lead = Lead(
+            workspace_id=ws["id"],
+            email_campaign_id=ws["campaign"],
+            external_id="9",
+            email="x@y.io",
+            first_name="X",
+            sentiment_tag="Interested",
+        )
+        session.add(lead)
+        session.flush()
+        session.add(
+            Message(
+                workspace_id=ws["id"],
+                lead_id=lead.id,
+                direction="inbound",
+                body="Interested!",
+                subject="Re: hello",
+                sentiment="Interested",
+                source="emailbison_reply",
+                external_id="r-1",
+                thread_ref={"reply_id": 1, "sender_email_id": 2, "lead_email": "x@y.io"},
+                occurred_at=day_ago,
+            )
+        )
+        sequence_id = session.execute(select(FollowupStep.sequence_id)).scalars().first()
+        session.add(
+            FollowupEnrollment(
+                sequence_id=sequence_id,
+                lead_id=lead.id,
+                enrolled_at=day_ago,
+                next_due_at=day_ago + timedelta(hours=1),
+            )
+        )
+        return lead.id
+
+
+@pytest.mark.parametrize(
+    ("event", "outcome"),
+    [
+        ("setter_message", ("stopped", "setter_message")),
+        ("reply", ("stopped", "replied")),
+        ("out_of_office", ("sent", "step 1")),
+        ("opt_out", ("stopped", "opted_out")),
+        ("taken_over", ("stopped", "setter_took_over")),
+    ],
+)
+def test_a_sequence_leaves_on_the_lead_or_a_setter_acting(
+    db_url: str,
+    stubs: Stubs,
+    calendly_ws: dict[str, Any],
+    cli_runner: CliRunner,
+    tmp_path: Path,
+    event: str,
+    outcome: tuple[str, str],
+) -> None:
+    lead_id = enrolled_lead(db_url, calendly_ws, cli_runner, tmp_path)
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    common: dict[str, Any] = {
+        "workspace_id": calendly_ws["id"],
+        "lead_id": lead_id,
+        "source": "emailbison_reply",
+        "occurred_at": hour_ago,
+    }
+    with session_scope(db_url) as session:
+        lead = session.get_one(Lead, lead_id)
+        if event == "setter_message":
+            session.add(Message(direction="outbound", sent_by="setter", body="Hi", **common))
+        elif event == "reply":
+            session.add(
+                Message(direction="inbound", body="One more thing", external_id="r-2", **common)
+            )
+        elif event == "out_of_office":
+            session.add(
+                Message(
+                    direction="inbound",
+                    body="I am away",
+                    external_id="r-3",
+                    is_automated_reply=True,
+                    sentiment="Out of Office",
+                    thread_ref={"reply_id": 3, "sender_email_id": 2, "lead_email": "x@y.io"},
+                    **common,
+                )
+            )
+        elif event == "opt_out":
+            lead.opted_out = True
+        else:
+            lead.ai_paused = True
+    [result] = ok_json(run(cli_runner, db_url, "followups", "run-due"))
+    assert (result["status"], result["reason"]) == outcome
+    sent = [m for m in outbound(db_url) if m.sent_by == "sequence"]
+    assert len(sent) == (1 if outcome[0] == "sent" else 0)
+
+
+def test_concurrent_runs_send_a_step_once(
+    db_url: str, stubs: Stubs, calendly_ws: dict[str, Any], cli_runner: CliRunner, tmp_path: Path
+) -> None:
+    enrolled_lead(db_url, calendly_ws, cli_runner, tmp_path)
+    repliers = Services(db_url, stubs.settings()).repliers
+    with ThreadPoolExecutor(4) as pool:
+        summaries = list(pool.map(lambda _: run_due(db_url, repliers), range(4)))
+    statuses = sorted(r.status for s in summaries for r in s.results)
+    assert statuses.count("sent") == 1
+    assert len(stubs.calls("/eb/api/replies/")) == 1
+    [step] = [m for m in outbound(db_url) if m.sent_by == "sequence"]
+    assert (step.follow_up_step, step.delivery_status, step.subject) == (1, "sent", "Re: hello")
+    with session_scope(db_url) as session:
+        enrollment = session.execute(select(FollowupEnrollment)).scalar_one()
+        # Step 2 is due three days after the reply that enrolled the lead.
+        assert enrollment.last_step_number == 1 and enrollment.status == "active"
+        assert enrollment.next_due_at == enrollment.enrolled_at + timedelta(days=3)

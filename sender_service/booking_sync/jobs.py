@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from sender_service.booking import keeps_provider_contacts
 from sender_service.booking_sync.reconcile import reconcile_workspace
+from sender_service.booking_sync.record import match_unmatched
 from sender_service.db.models import Lead, Workspace
 from sender_service.jobs.handlers import handler
 from sender_service.providers.factory import NotConfigured, ghl_client
@@ -65,3 +66,5 @@ def sync_provider_contact(session: Session, payload: dict[str, Any]) -> None:
             last_name=lead.last_name,
             company=lead.company,
         )
+    # Appointments booked before the contact was known waited for it.
+    match_unmatched(session, workspace, lead)

@@ -174,7 +174,8 @@ def reconcile_workspace(session: Session, settings: Settings, workspace_id: uuid
             except ProviderError as exc:
                 summary.errors.append(f"lead {lead.id}: {exc}")
                 continue
-            fixed = False
+            # Looking the lead up may have given it a provider contact others waited for.
+            fixed = match_unmatched(session, workspace, lead) > 0
             for update in updates:
                 fixed |= record(session, workspace, update, lead).status == "applied"
             if fixed:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -156,8 +156,14 @@ def _find_lead(session: Session, workspace_id: uuid.UUID, event: BookingUpdate) 
 
 
 def match_unmatched(session: Session, workspace: Workspace, lead: Lead) -> int:
-    """Replay, oldest first, the bookings that waited for this lead's email; how many."""
-    if not lead.email:
+    """Replay, oldest first, the bookings that waited for this lead (by its email, or by its
+    GHL contact id, which the provider's events carry instead of an email); how many."""
+    keys = []
+    if lead.email:
+        keys.append(func.lower(UnmatchedBooking.invitee_email) == lead.email.lower())
+    if lead.ghl_contact_id:
+        keys.append(BookingEvent.payload["appointment"]["contactId"].astext == lead.ghl_contact_id)
+    if not keys:
         return 0
     waiting = session.execute(
         select(UnmatchedBooking, BookingEvent)
@@ -165,7 +171,7 @@ def match_unmatched(session: Session, workspace: Workspace, lead: Lead) -> int:
         .where(
             UnmatchedBooking.workspace_id == workspace.id,
             UnmatchedBooking.matched_lead_id.is_(None),
-            func.lower(UnmatchedBooking.invitee_email) == lead.email.lower(),
+            or_(*keys),
         )
         .order_by(BookingEvent.occurred_at, BookingEvent.created_at)
         .with_for_update(of=UnmatchedBooking, skip_locked=True)
