@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from sender_service.booking import is_meeting_booked
 from sender_service.credentials import cipher, store_secret
@@ -608,3 +608,16 @@ def test_concurrent_runs_send_a_step_once(
         # Step 2 is due three days after the reply that enrolled the lead.
         assert enrollment.last_step_number == 1 and enrollment.status == "active"
         assert enrollment.next_due_at == enrollment.enrolled_at + timedelta(days=3)
+
+
+def test_the_kill_switch_holds_follow_ups_until_it_is_back_on(
+    db_url: str, stubs: Stubs, calendly_ws: dict[str, Any], cli_runner: CliRunner, tmp_path: Path
+) -> None:
+    enrolled_lead(db_url, calendly_ws, cli_runner, tmp_path)
+    with session_scope(db_url) as session:
+        session.execute(update(Workspace).values(auto_send_enabled=False))
+    assert ok_json(run(cli_runner, db_url, "followups", "run-due")) == []
+    with session_scope(db_url) as session:
+        session.execute(update(Workspace).values(auto_send_enabled=True))
+    [result] = ok_json(run(cli_runner, db_url, "followups", "run-due"))
+    assert result["status"] == "sent"

@@ -67,9 +67,13 @@ def run_due(
         due = list(
             session.execute(
                 select(FollowupEnrollment.id)
+                .join(Lead, Lead.id == FollowupEnrollment.lead_id)
+                .join(Workspace, Workspace.id == Lead.workspace_id)
                 .where(
                     FollowupEnrollment.status == "active",
                     FollowupEnrollment.next_due_at <= now,
+                    # The workspace kill switch holds follow-ups too; they resume when it is on.
+                    Workspace.auto_send_enabled,
                 )
                 .order_by(FollowupEnrollment.next_due_at)
                 .limit(limit)
@@ -153,7 +157,9 @@ def _claim(
         with session_scope(url) as session:
             lead_id = session.execute(
                 select(FollowupEnrollment.lead_id).where(FollowupEnrollment.id == enrollment_id)
-            ).scalar_one()
+            ).scalar_one_or_none()
+            if lead_id is None:
+                return StepResult(enrollment_id, "not_due", "the enrollment is gone")
             # The lead's lock orders this claim with bookings, replies and other sends.
             lead = session.execute(
                 select(Lead).where(Lead.id == lead_id).with_for_update()
@@ -166,6 +172,8 @@ def _claim(
             if e.status != "active" or e.next_due_at is None or e.next_due_at > now:
                 return StepResult(enrollment_id, "not_due", f"enrollment is {e.status}")
             workspace = session.get_one(Workspace, lead.workspace_id)
+            if not workspace.auto_send_enabled:
+                return StepResult(enrollment_id, "not_due", "the workspace's kill switch is off")
             if reason := _exit_reason(session, workspace, lead, e):
                 _stop(e, "stopped", reason, now)
                 return StepResult(enrollment_id, "stopped", reason)
