@@ -324,4 +324,9 @@ def test_ghl_malformed_is_400_and_other_types_are_ignored(
         200,
         {"status": "ignored"},
     )
+    # Only the workspace's booking calendar counts once one is set.
+    with session_scope(db_url) as session:
+        session.get_one(Workspace, ws["id"]).ghl_calendar_id = "cal-sales"
+    other = bp.appointment("AppointmentCreate", "apt-2", "ct-1")  # on cal-1
+    assert ghl(service, ws, other) == (200, {"status": "ignored"})
     assert count(db_url, BookingEvent) == 0

@@ -353,7 +353,11 @@ def test_reconciliation_fixes_missed_webhooks_for_both_providers(
     stubs.ghl_appointments["ct-9"] = [
         {"id": "apt-old", "appointmentStatus": "cancelled", "startTime": "2026-12-01T15:00:00Z"},
         {"id": "apt-7", "appointmentStatus": "confirmed", "startTime": "2026-12-21T15:00:00Z"},
+        # Another calendar's appointment (onboarding) is not a sales meeting.
+        {"id": "apt-x", "calendarId": "cal-onboarding", "appointmentStatus": "confirmed"},
     ]
+    with session_scope(db_url) as session:
+        session.get_one(Workspace, ghl_ws["id"]).ghl_calendar_id = "cal-sales"
     env = {
         "GHL_BASE_URL": stubs.server.url_for("/ghl"),
         "CALENDLY_BASE_URL": stubs.server.url_for("/calendly"),

@@ -52,6 +52,12 @@ def verify_signature(header: str | None, body: bytes, public_key_pem: str) -> No
         raise SignatureError("bad x-wh-signature") from None
 
 
+def on_booking_calendar(workspace_calendar: str | None, calendar: str | None) -> bool:
+    """Only the workspace's booking calendar counts, when one is set (a contact may also have
+    appointments on other calendars: onboarding, support)."""
+    return not workspace_calendar or not calendar or calendar == workspace_calendar
+
+
 def event_id(kind: str, appointment_id: str, body: bytes) -> str:
     """GHL sends no event id: the same delivery again has the same body, hence the digest."""
     return f"{kind}:{appointment_id}:{hashlib.sha256(body).hexdigest()[:16]}"
@@ -114,12 +120,17 @@ def location_of(body: bytes) -> tuple[dict[str, Any], Envelope]:
         raise _invalid("GHL webhook", exc) from None
 
 
-def parse(raw: dict[str, Any], envelope: Envelope, body: bytes) -> Parsed:
+def parse(
+    raw: dict[str, Any], envelope: Envelope, body: bytes, calendar_id: str | None = None
+) -> Parsed:
+    """The event; None for a type Replyline ignores or another calendar's appointment."""
     if envelope.type in APPOINTMENT_TYPES:
         try:
             event = AppointmentEvent.model_validate(raw)
         except ValidationError as exc:
             raise _invalid(envelope.type, exc) from None
+        if not on_booking_calendar(calendar_id, event.appointment.calendarId):
+            return None
         return _appointment(event, raw, body)
     if envelope.type == "InboundMessage":
         try:

@@ -42,14 +42,14 @@ class Reconciler(Protocol):
         self, session: Session, settings: Settings, workspace: Workspace
     ) -> AbstractContextManager[Any]: ...
 
-    def bookings(self, client: Any, lead: Lead) -> list[BookingUpdate]: ...
+    def bookings(self, client: Any, workspace: Workspace, lead: Lead) -> list[BookingUpdate]: ...
 
 
 class GHLReconciler:
     def client(self, session: Session, settings: Settings, workspace: Workspace) -> GHLClient:
         return ghl_client(session, settings, workspace)
 
-    def bookings(self, client: GHLClient, lead: Lead) -> list[BookingUpdate]:
+    def bookings(self, client: GHLClient, workspace: Workspace, lead: Lead) -> list[BookingUpdate]:
         try:
             if not lead.ghl_contact_id:
                 if not (lead.email or lead.phone):
@@ -66,6 +66,8 @@ class GHLReconciler:
             raise ProviderError(str(exc)) from None
         updates = []
         for appointment in appointments:
+            if not ghl.on_booking_calendar(workspace.ghl_calendar_id, appointment.calendar_id):
+                continue
             try:
                 status = normalize_appointment_status(appointment.status)
             except ValueError:
@@ -79,7 +81,9 @@ class CalendlyReconciler:
     def client(self, session: Session, settings: Settings, workspace: Workspace) -> CalendlyClient:
         return calendly_client(session, settings, workspace)
 
-    def bookings(self, client: CalendlyClient, lead: Lead) -> list[BookingUpdate]:
+    def bookings(
+        self, client: CalendlyClient, workspace: Workspace, lead: Lead
+    ) -> list[BookingUpdate]:
         if not lead.email:
             return []
         try:
@@ -170,7 +174,7 @@ def reconcile_workspace(session: Session, settings: Settings, workspace_id: uuid
         for lead in leads:
             summary.checked += 1
             try:
-                updates = strategy.bookings(client, lead)
+                updates = strategy.bookings(client, workspace, lead)
             except ProviderError as exc:
                 summary.errors.append(f"lead {lead.id}: {exc}")
                 continue

@@ -35,6 +35,7 @@ bp.register_error_handler(Exception, json_error)
 class _Target:
     workspace_id: uuid.UUID
     location_id: str | None
+    calendar_id: str | None
     secret: str | None
 
 
@@ -61,7 +62,7 @@ def _load(workspace_id: uuid.UUID | str, secret_name: str) -> _Target | None:
             value = read_secret(session, cipher(_services().settings), ws_id, secret_name)
         except CredentialError:
             raise ApiError(503, f"the stored {secret_name} cannot be read") from None
-        return _Target(ws_id, workspace.ghl_location_id, value)
+        return _Target(ws_id, workspace.ghl_location_id, workspace.ghl_calendar_id, value)
 
 
 def _recorded(result: Recorded) -> Any:
@@ -116,7 +117,7 @@ def ghl_webhook(workspace_id: str) -> Any:
             raise ApiError(
                 403, "locationId is not this workspace's GHL location", field="locationId"
             )
-        parsed = ghl.parse(raw, envelope, body)
+        parsed = ghl.parse(raw, envelope, body, target.calendar_id)
     except PayloadError as exc:
         raise ApiError(400, exc.error, field=exc.field) from None
     if parsed is None:
