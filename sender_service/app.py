@@ -10,7 +10,7 @@ from flask import Flask
 from sender_service.db.engine import resolve_database_url
 from sender_service.services import Services
 from sender_service.settings import load_settings
-from sender_service.web import api, health, redact, request_ids, webhooks
+from sender_service.web import api, booking_webhooks, health, redact, request_ids, webhooks
 from sender_service.web.errors import json_error
 
 
@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     request_ids.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
+    app.register_blueprint(booking_webhooks.bp)
     app.register_blueprint(api.bp)
     # Routing errors (404, 405) happen before any blueprint is chosen.
     app.register_error_handler(404, json_error)

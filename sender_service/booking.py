@@ -7,16 +7,25 @@ lead has booked, which link to offer — and never compares a provider's name it
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sender_service.db.models import Lead, Workspace
 
+if TYPE_CHECKING:
+    from sender_service.booking_sync.reconcile import Reconciler
+
 
 class _Provider(Protocol):
+    # GHL matches appointments to leads by its own contact id, so leads need one.
+    @property
+    def keeps_contacts(self) -> bool: ...
+
     def has_booking(self, lead: Lead) -> bool: ...
 
     def booking_link(self, workspace: Workspace, lead: Lead) -> str | None: ...
+
+    def reconciler(self) -> Reconciler: ...
 
 
 def _with_query(url: str, params: dict[str, str]) -> str:
@@ -32,6 +41,13 @@ def _full_name(lead: Lead) -> str:
 
 @dataclass(frozen=True)
 class _GoHighLevel:
+    keeps_contacts: bool = True
+
+    def reconciler(self) -> Reconciler:
+        from sender_service.booking_sync.reconcile import GHLReconciler
+
+        return GHLReconciler()
+
     def has_booking(self, lead: Lead) -> bool:
         return bool(lead.ghl_appointment_id)
 
@@ -50,6 +66,13 @@ class _GoHighLevel:
 
 @dataclass(frozen=True)
 class _Calendly:
+    keeps_contacts: bool = False
+
+    def reconciler(self) -> Reconciler:
+        from sender_service.booking_sync.reconcile import CalendlyReconciler
+
+        return CalendlyReconciler()
+
     def has_booking(self, lead: Lead) -> bool:
         return bool(lead.calendly_invitee_uri or lead.calendly_scheduled_event_uri)
 
@@ -80,6 +103,25 @@ def is_meeting_booked(lead: Lead, workspace: Workspace) -> bool:
     return _provider(workspace).has_booking(lead)
 
 
+def books_through(workspace: Workspace, provider: str) -> bool:
+    """Whether `provider` (a `booking_events.provider` value) is the workspace's own.
+
+    A stray event from the other provider is recorded but never moves the lead's status.
+    """
+    _provider(workspace)
+    return workspace.booking_provider == provider
+
+
 def get_booking_link(workspace: Workspace, lead: Lead) -> str | None:
     """The link offered to the lead, prefilled, or None when the workspace has none set."""
     return _provider(workspace).booking_link(workspace, lead)
+
+
+def keeps_provider_contacts(workspace: Workspace) -> bool:
+    """Whether the workspace's leads need a contact at the provider (GHL) to be matched."""
+    return _provider(workspace).keeps_contacts
+
+
+def reconciler(workspace: Workspace) -> Reconciler:
+    """How to ask the workspace's provider about a lead's bookings."""
+    return _provider(workspace).reconciler()

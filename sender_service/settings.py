@@ -39,6 +39,7 @@ class Settings:
     public_base_url: str
     ghl_base_url: str
     calendly_base_url: str
+    calendly_signature_tolerance_seconds: int
     var_dir: Path
     warehouse_path: Path
     exports_dir: Path
@@ -90,6 +91,17 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if retention < 1:
         raise SettingsError("EXPORTS_RETENTION_DAYS must be at least 1")
 
+    tolerance_raw = _text(env, "CALENDLY_SIGNATURE_TOLERANCE_SECONDS") or "180"
+    try:
+        tolerance = int(tolerance_raw)
+    except ValueError:
+        raise SettingsError(
+            "CALENDLY_SIGNATURE_TOLERANCE_SECONDS must be a whole number of seconds, "
+            f"not {tolerance_raw!r}"
+        ) from None
+    if tolerance < 1:
+        raise SettingsError("CALENDLY_SIGNATURE_TOLERANCE_SECONDS must be at least 1")
+
     return Settings(
         database_url=_text(env, "DATABASE_URL"),
         test_database_url=_text(env, "TEST_DATABASE_URL"),
@@ -104,6 +116,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         public_base_url=(_text(env, "PUBLIC_BASE_URL") or "http://localhost:8000").rstrip("/"),
         ghl_base_url=_text(env, "GHL_BASE_URL") or "https://services.leadconnectorhq.com",
         calendly_base_url=_text(env, "CALENDLY_BASE_URL") or "https://api.calendly.com",
+        calendly_signature_tolerance_seconds=tolerance,
         var_dir=var_dir,
         warehouse_path=_path(env, "WAREHOUSE_PATH", var_dir / "warehouse.duckdb", root),
         exports_dir=_path(env, "EXPORTS_DIR", root / "exports", root),

@@ -10,6 +10,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from sender_service.booking import get_booking_link
+from sender_service.db.models import Lead, Workspace
+
 PLACEHOLDERS = ("firstName", "lastName", "companyName", "calendarLink")
 _PLACEHOLDER = re.compile(r"\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}")
 # Braces that survive rendering (e.g. "{{x}}" or a stray "{") still make a message unsafe.
@@ -41,3 +44,13 @@ def render(template: str, values: Mapping[str, str | None]) -> Rendered:
     if not unresolved and _LEFTOVER.search(text):
         unresolved.append("stray brace")
     return Rendered(text=text, unresolved=tuple(dict.fromkeys(unresolved)))
+
+
+def lead_values(workspace: Workspace, lead: Lead | None) -> dict[str, str | None]:
+    """The placeholder values for a message to `lead` (its booking link per provider)."""
+    return {
+        "firstName": lead.first_name if lead else None,
+        "lastName": lead.last_name if lead else None,
+        "companyName": lead.company if lead else None,
+        "calendarLink": get_booking_link(workspace, lead) if lead else None,
+    }

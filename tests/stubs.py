@@ -1,11 +1,12 @@
 """Loopback stand-ins for the outside services, served by one pytest-httpserver.
 
 The LLM (`/v1/chat/completions`, answering by the request's `json_schema.name`), Slack
-(`/slack/api/<method>`) and EmailBison (`/eb/api/...`: replying in a thread, listing a lead's
-sent replies — every reply it accepted — and stopping a campaign's emails to a lead). The
-product reaches them through its real clients; tests set the answers and read what was asked.
-`eb_fault` / `slack_fault` (a callable returning a response, or None to answer normally) and
-`llm_fault` inject outages.
+(`/slack/api/<method>`), EmailBison (`/eb/api/...`: replying in a thread, listing a lead's
+sent replies — every reply it accepted — and stopping a campaign's emails to a lead),
+GoHighLevel (`/ghl/...`: contacts, their appointments, SMS) and Calendly (`/calendly/...`:
+scheduled events and invitees). The product reaches them through its real clients; tests set
+the answers and read what was asked. `eb_fault` / `slack_fault` (a callable returning a
+response, or None to answer normally) and `llm_fault` inject outages.
 """
 
 from __future__ import annotations
@@ -58,6 +59,12 @@ class Stubs:
         }
     )
     next_reply_id: int = 70_000
+    next_sms_id: int = 0
+    # GHL: contacts by email or phone; appointments (GHL's event dicts) by contact id.
+    ghl_contacts: dict[str, str] = field(default_factory=dict)
+    ghl_appointments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Calendly: (scheduled event dict, [invitee dicts]) pairs, searched by invitee email.
+    calendly_events: list[tuple[dict[str, Any], list[dict[str, Any]]]] = field(default_factory=list)
     llm_latency: float = 0.0  # seconds each LLM answer takes, for latency benchmarks
     eb_latency: float = 0.0  # seconds the platform takes to accept a reply
     eb_fault: Callable[[Request], Response | None] | None = None
@@ -88,6 +95,60 @@ class Stubs:
         self.server.expect_request(
             re.compile(r"^/eb/api/campaigns/\w+/leads/stop-future-emails$"), method="POST"
         ).respond_with_json({"data": {"success": True}})
+        ghl, expect = "/ghl", self.server.expect_request
+        expect(f"{ghl}/contacts/search/duplicate").respond_with_handler(self._ghl_find)
+        expect(f"{ghl}/contacts/", method="POST").respond_with_handler(self._ghl_create)
+        expect(re.compile(rf"^{ghl}/contacts/[^/]+/appointments$")).respond_with_handler(
+            self._ghl_appointments
+        )
+        expect(f"{ghl}/conversations/messages", method="POST").respond_with_handler(self._ghl_sms)
+        expect("/calendly/users/me").respond_with_json(
+            {"resource": {"current_organization": "https://api.calendly.com/organizations/ORG"}}
+        )
+        expect("/calendly/scheduled_events").respond_with_handler(self._calendly_events)
+        expect(re.compile(r"^/calendly/scheduled_events/[^/]+/invitees$")).respond_with_handler(
+            self._calendly_invitees
+        )
+
+    def _ghl_find(self, req: Request) -> Response:
+        key = req.args.get("email") or req.args.get("number") or ""
+        contact = self.ghl_contacts.get(key)
+        return _json({"contact": {"id": contact} if contact else None})
+
+    def _ghl_create(self, req: Request) -> Response:
+        contact_id = f"ct_new_{len(self.ghl_contacts) + 1}"
+        body = req.get_json()
+        for key in ("email", "phone"):
+            if body.get(key):
+                self.ghl_contacts[body[key]] = contact_id
+        return _json({"contact": {"id": contact_id}}, 201)
+
+    def _ghl_appointments(self, req: Request) -> Response:
+        contact_id = req.path.split("/")[-2]
+        return _json({"events": self.ghl_appointments.get(contact_id, [])})
+
+    def _ghl_sms(self, _req: Request) -> Response:
+        self.next_sms_id += 1
+        return _json({"conversationId": "conv-1", "messageId": f"sms-{self.next_sms_id}"}, 201)
+
+    def _calendly_events(self, req: Request) -> Response:
+        email = req.args.get("invitee_email", "").lower()
+        events = [
+            e for e, invitees in self.calendly_events if any(i["email"] == email for i in invitees)
+        ]
+        return _json({"collection": events, "pagination": {"next_page_token": None}})
+
+    def _calendly_invitees(self, req: Request) -> Response:
+        event_id = req.path.split("/")[-2]
+        email = req.args.get("email", "").lower()
+        found = [
+            i
+            for e, invitees in self.calendly_events
+            if e["uri"].endswith("/" + event_id)
+            for i in invitees
+            if i["email"] == email
+        ]
+        return _json({"collection": found, "pagination": {"next_page_token": None}})
 
     def _slack_post(self, req: Request) -> Response:
         if self.slack_fault and (faulty := self.slack_fault(req)) is not None:
@@ -144,6 +205,8 @@ class Stubs:
             "SLACK_API_URL": self.server.url_for("/slack/api/"),
             "REPLYLINE_SECRET_KEY": self.secret_key,
             "PUBLIC_BASE_URL": "https://app.replyline.test",
+            "GHL_BASE_URL": self.server.url_for("/ghl"),
+            "CALENDLY_BASE_URL": self.server.url_for("/calendly"),
             **extra,
         }
 

@@ -3,21 +3,36 @@ definitions and the product's rules."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import psycopg
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
+from sender_service.booking import is_meeting_booked
+from sender_service.booking_sync import calendly
+from sender_service.booking_sync.record import apply_to_lead
 from sender_service.db import migrate
-from sender_service.db.models import TABLES
+from sender_service.db.engine import session_scope
+from sender_service.db.models import (
+    TABLES,
+    BookingEvent,
+    FollowupEnrollment,
+    FollowupStep,
+    Lead,
+    Message,
+    Workspace,
+)
 from sender_service.definitions import (
     HEADCOUNT_BUCKETS,
     POSITIVE_SENTIMENTS,
     SENTIMENTS,
     headcount_bucket,
 )
+from sender_service.templates import lead_values, render
 from tests.cli_helpers import assert_refused, ok_json, run
 
 AS_OF = "2026-11-02"
@@ -245,3 +260,56 @@ def test_seed_refuses_bad_input_and_keeps_existing_data(
         "--workspaces",
     )
     assert _checksums(seeded) == before
+
+
+def test_seeded_bookings_and_follow_ups_are_what_the_product_paths_store(seeded: str) -> None:
+    """Replaying each seeded lead's booking events through the webhook path's `apply_to_lead`
+    rebuilds the seeded booking state; Calendly event ids are the webhook's; follow-up bodies
+    are their step's template as the follow-up sender renders it."""
+    with session_scope(seeded) as session:
+        leads = session.execute(
+            select(Lead).where(Lead.booked_at.is_not(None)).order_by(Lead.id).limit(300)
+        ).scalars()
+        for lead in list(leads):
+            workspace = session.get_one(Workspace, lead.workspace_id)
+            clone = Lead(workspace_id=lead.workspace_id, email=lead.email)
+            session.add(clone)
+            session.flush()
+            events = session.execute(
+                select(BookingEvent)
+                .where(BookingEvent.lead_id == lead.id)
+                .order_by(BookingEvent.occurred_at, BookingEvent.event_type != "rescheduled")
+            ).scalars()
+            for event in list(events):
+                if event.provider == "CALENDLY":
+                    parsed = calendly.parse(json.dumps(event.payload).encode())
+                    assert parsed is not None
+                    assert parsed.provider_event_id == event.provider_event_id
+                apply_to_lead(session, workspace, clone, event)
+            fields = (
+                "ghl_appointment_id",
+                "calendly_invitee_uri",
+                "calendly_scheduled_event_uri",
+                "appointment_status",
+                "meeting_start_at",
+                "booked_at",
+            )
+            assert {f: getattr(clone, f) for f in fields} == {f: getattr(lead, f) for f in fields}
+            assert is_meeting_booked(clone, workspace) == is_meeting_booked(lead, workspace)
+        sends = session.execute(
+            select(Message, FollowupStep.template)
+            .join(FollowupEnrollment, FollowupEnrollment.id == Message.followup_enrollment_id)
+            .join(
+                FollowupStep,
+                (FollowupStep.sequence_id == FollowupEnrollment.sequence_id)
+                & (FollowupStep.step_number == Message.follow_up_step),
+            )
+            .limit(300)
+        ).all()
+        assert sends
+        for message, template in sends:
+            lead = session.get_one(Lead, message.lead_id)
+            values = lead_values(session.get_one(Workspace, lead.workspace_id), lead)
+            rendered = render(template, values)
+            assert rendered.sendable and rendered.text == message.body
+        session.rollback()

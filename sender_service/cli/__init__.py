@@ -13,6 +13,7 @@ import click
 import psycopg
 from sqlalchemy.exc import OperationalError
 
+from sender_service.cli.bookings import bookings_group
 from sender_service.cli.campaigns import campaigns
 from sender_service.cli.db import db
 from sender_service.cli.demo import demo
@@ -24,6 +25,7 @@ from sender_service.cli.people import token, user
 from sender_service.cli.report import report_group
 from sender_service.cli.seed import seed
 from sender_service.cli.sends import sends
+from sender_service.cli.sequences import followups_group, sequences_group
 from sender_service.cli.serve import serve
 from sender_service.cli.warehouse import warehouse
 from sender_service.cli.webhooks import webhooks
@@ -81,6 +83,9 @@ cli.add_command(experiment_group)
 cli.add_command(lead_group)
 cli.add_command(sends)
 cli.add_command(webhooks)
+cli.add_command(bookings_group)
+cli.add_command(sequences_group)
+cli.add_command(followups_group)
 
 
 def main() -> None:

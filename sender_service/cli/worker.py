@@ -35,11 +35,13 @@ from sender_service.jobs.worker import Worker
 def worker(drain: bool, poll_interval: float, reap_interval: float, sweep_interval: float) -> None:
     """Process jobs until stopped; several workers may share one database."""
     logs.configure()
+    # A drain runs what is queued; only a long-running worker offers the periodic jobs.
     runner = Worker(
         database_url(),
         poll_interval=poll_interval,
         reap_interval=reap_interval,
         sweep_interval=sweep_interval,
+        periodic=not drain,
     )
     runner.install_signal_handlers()
     processed = runner.run(drain=drain)

@@ -309,6 +309,14 @@ class Message(Timestamped, Base):
         Index("ix_messages_lead_occurred", "lead_id", "occurred_at"),
         # Incremental replication reads rows changed since its watermark (migration 0005).
         Index("ix_messages_updated_at", "updated_at"),
+        # One send per follow-up step of an enrollment, however many workers try.
+        Index(
+            "uq_messages_followup_enrollment_step",
+            "followup_enrollment_id",
+            "follow_up_step",
+            unique=True,
+            postgresql_where=text("followup_enrollment_id is not null"),
+        ),
         one_of("direction", DIRECTIONS),
         one_of("channel", CHANNELS),
         one_of("sentiment", SENTIMENTS, nullable=True),
@@ -349,6 +357,9 @@ class Message(Timestamped, Base):
     # Platform ids needed to answer in the same thread (reply id, sender mailbox id).
     thread_ref: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     follow_up_step: Mapped[int | None] = mapped_column(Integer)
+    followup_enrollment_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("followup_enrollments.id", ondelete="SET NULL", use_alter=True)
+    )
     occurred_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
 

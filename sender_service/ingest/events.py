@@ -53,6 +53,7 @@ class MessageInfo:
     platform_tag: str | None = None
     # What a later answer in the same thread needs (reply id, sender mailbox, lead email).
     thread_ref: dict[str, Any] = field(default_factory=dict)
+    channel: Literal["email", "sms"] = "email"
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,16 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from sender_service.booking_sync.record import match_unmatched
 from sender_service.campaigns import get_or_create_campaign
-from sender_service.db.models import Base, EmailCampaign, Lead, Message
+from sender_service.db.models import (
+    Base,
+    EmailCampaign,
+    Lead,
+    Message,
+    UnmatchedBooking,
+    Workspace,
+)
 from sender_service.ingest.events import CampaignInfo, Event, LeadInfo, MessageInfo
 from sender_service.jobs import queue
 from sender_service.jobs.handlers import CLASSIFY_REPLY
@@ -44,6 +52,8 @@ def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stor
     lead_id = None
     if event.lead is not None:
         lead_id = upsert_lead(session, workspace_id, event.lead, campaign_id)
+        if event.lead.email:
+            _match_waiting_bookings(session, workspace_id, lead_id, event.lead.email)
     elif event.kind == "untracked_reply" and event.message is not None:
         lead_id, campaign_id = _match_lead_by_email(
             session, workspace_id, event.message.from_address
@@ -67,32 +77,46 @@ def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stor
         return stored
 
     assert event.message is not None
-    message_id = _insert_message(session, workspace_id, lead_id, campaign_id, event.message)
+    # Untracked replies are classified but never auto-answered.
+    return store_message(
+        session, workspace_id, lead_id, campaign_id, event.message, event.kind == "reply"
+    )
+
+
+def store_message(
+    session: Session,
+    workspace_id: uuid.UUID,
+    lead_id: uuid.UUID | None,
+    campaign_id: uuid.UUID | None,
+    message: MessageInfo,
+    auto_answer: bool,
+) -> Stored:
+    """Insert one message (once); an inbound one is queued for classification."""
+    message_id = _insert_message(session, workspace_id, lead_id, campaign_id, message)
     if message_id is None:
-        if event.message.platform_tag:
+        if message.platform_tag:
             # The platform tagged a reply we already hold (LEAD_INTERESTED after LEAD_REPLIED).
             session.execute(
                 update(Message)
-                .where(*_message_key(workspace_id, event.message))
-                .where(Message.platform_tag.is_distinct_from(event.message.platform_tag))
-                .values(platform_tag=event.message.platform_tag)
+                .where(*_message_key(workspace_id, message))
+                .where(Message.platform_tag.is_distinct_from(message.platform_tag))
+                .values(platform_tag=message.platform_tag)
             )
         return Stored("duplicate", lead_id=lead_id)
-    if event.message.sent_by == "setter" and lead_id is not None:
+    if message.sent_by == "setter" and lead_id is not None:
         # A setter answered from the platform's inbox: the AI stands down for what came before.
         _close_drafts(
             session,
             lead_id,
             "superseded",
             "a setter answered from the platform's inbox",
-            replied_before=event.message.occurred_at or datetime.now(UTC),
+            replied_before=message.occurred_at or datetime.now(UTC),
         )
-    if event.message.direction == "inbound":
+    if message.direction == "inbound":
         queue.enqueue(
             session,
             CLASSIFY_REPLY,
-            # Untracked replies are classified but never auto-answered.
-            {"message_id": str(message_id), "auto_answer": event.kind == "reply"},
+            {"message_id": str(message_id), "auto_answer": auto_answer},
             dedupe_key=f"{CLASSIFY_REPLY}:{message_id}",
         )
     return Stored("accepted", message_id=message_id, lead_id=lead_id)
@@ -179,6 +203,28 @@ def upsert_lead(
     return lead_id
 
 
+def _match_waiting_bookings(
+    session: Session, workspace_id: uuid.UUID, lead_id: uuid.UUID, email: str
+) -> None:
+    """A booking that arrived before its lead is applied as soon as the lead appears."""
+    waiting = (
+        session.connection()
+        .execute(
+            select(UnmatchedBooking.id)
+            .where(
+                UnmatchedBooking.workspace_id == workspace_id,
+                UnmatchedBooking.matched_lead_id.is_(None),
+                func.lower(UnmatchedBooking.invitee_email) == email.lower(),
+            )
+            .limit(1)
+        )
+        .first()
+    )
+    if waiting is not None:
+        workspace = session.get_one(Workspace, workspace_id)
+        match_unmatched(session, workspace, session.get_one(Lead, lead_id))
+
+
 def _match_lead_by_email(
     session: Session, workspace_id: uuid.UUID, email: str | None
 ) -> tuple[uuid.UUID | None, uuid.UUID | None]:
@@ -203,7 +249,7 @@ def _flag_lead(session: Session, lead_id: uuid.UUID, unset: Any, values: dict[st
 def _message_key(workspace_id: uuid.UUID, message: MessageInfo) -> tuple[Any, ...]:
     return (
         Message.workspace_id == workspace_id,
-        Message.channel == "email",
+        Message.channel == message.channel,
         Message.source == message.source,
         Message.external_id == message.external_id,
     )
@@ -221,7 +267,7 @@ def _insert_message(
         "lead_id": lead_id,
         "email_campaign_id": campaign_id,
         "direction": message.direction,
-        "channel": "email",
+        "channel": message.channel,
         "subject": message.subject,
         "body": message.body,
         "from_address": message.from_address,

@@ -17,7 +17,7 @@ import time
 import traceback
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -25,7 +25,7 @@ import psycopg
 
 from sender_service import logs
 from sender_service.db.engine import session_scope
-from sender_service.jobs import queue
+from sender_service.jobs import queue, schedule  # schedule registers booking/follow-up jobs
 from sender_service.jobs.handlers import HANDLERS, RECONCILE_SEND, Handler, PermanentJobError
 from sender_service.pipeline import jobs as _pipeline_jobs  # noqa: F401  (registers handlers)
 from sender_service.sending import recovery
@@ -33,6 +33,9 @@ from sender_service.services import Services
 from sender_service.settings import load_settings
 
 log = logging.getLogger(__name__)
+
+# Well under the shortest period (a minute), so no slot is missed.
+SCHEDULE_INTERVAL_SECONDS = 20.0
 
 
 class Worker:
@@ -47,7 +50,10 @@ class Worker:
         sweep_interval: float = 60.0,
         claim_timeout: timedelta = recovery.CLAIM_TIMEOUT,
         backoff_base: float = queue.BACKOFF_BASE_SECONDS,
+        periodic: bool = False,
     ) -> None:
+        """`periodic`: also offer the scheduled jobs (follow-ups each minute, booking
+        reconciliation every 15 minutes; see `jobs.schedule`)."""
         self.url = url
         self.handlers = dict(HANDLERS if handlers is None else handlers)
         self.services = services or Services(url, load_settings())
@@ -60,6 +66,8 @@ class Worker:
         self.stopping = False
         self._next_reap = 0.0
         self._next_sweep = 0.0
+        self.periodic = periodic
+        self._next_schedule = 0.0
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         """Finish the current job, then leave (the SIGTERM/SIGINT handler)."""
@@ -78,6 +86,7 @@ class Worker:
             while not self.stopping:
                 self._maybe_reap(conn)
                 self._maybe_sweep()
+                self._maybe_schedule()
                 if self.run_one(conn):
                     processed += 1
                     continue
@@ -139,6 +148,14 @@ class Worker:
             stale = recovery.sweep_stale_claims(session, self.claim_timeout)
         for message_id in stale:
             log.warning("send %s was claimed by a lost worker: outcome unknown", message_id)
+
+    def _maybe_schedule(self) -> None:
+        now = time.monotonic()
+        if not self.periodic or now < self._next_schedule:
+            return
+        self._next_schedule = now + SCHEDULE_INTERVAL_SECONDS
+        with session_scope(self.url) as session:
+            schedule.enqueue_periodic(session, datetime.now(UTC))
 
     def _wait(self, conn: psycopg.Connection[Any]) -> None:
         # Short slices so a stop signal is noticed quickly even when nothing arrives.

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from sender_service.ai.context import AIContext, ReplyContext, ThreadMessage
-from sender_service.booking import get_booking_link
 from sender_service.db.models import EmailCampaign, Lead, Message, Workspace
+from sender_service.templates import lead_values
 
 # Enough history for the model to see the conversation, bounded so prompts stay small.
 THREAD_LIMIT = 20
@@ -24,13 +24,7 @@ class InboundReply:
     workspace: Workspace
 
     def placeholder_values(self) -> dict[str, str | None]:
-        lead = self.lead
-        return {
-            "firstName": lead.first_name if lead else None,
-            "lastName": lead.last_name if lead else None,
-            "companyName": lead.company if lead else None,
-            "calendarLink": get_booking_link(self.workspace, lead) if lead else None,
-        }
+        return lead_values(self.workspace, self.lead)
 
 
 def load_inbound(session: Session, message: Message) -> InboundReply:

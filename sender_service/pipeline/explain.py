@@ -15,6 +15,8 @@ from sender_service.db.models import (
     AutoSendDecision,
     BookingEvent,
     EmailCampaign,
+    FollowupEnrollment,
+    FollowupSequence,
     Lead,
     Message,
     Notification,
@@ -89,6 +91,21 @@ def timeline(session: Session, lead_id: uuid.UUID) -> tuple[Lead, list[str], lis
     for b in session.execute(select(BookingEvent).where(BookingEvent.lead_id == lead.id)).scalars():
         start = f", meeting {b.meeting_start_at:%Y-%m-%d %H:%M %Z}" if b.meeting_start_at else ""
         entries.append(Entry(b.occurred_at, "booking", f"{b.provider} {b.event_type}{start}"))
+    enrollments = (
+        select(FollowupEnrollment, FollowupSequence.name)
+        .join(FollowupSequence, FollowupSequence.id == FollowupEnrollment.sequence_id)
+        .where(FollowupEnrollment.lead_id == lead.id)
+    )
+    for e, sequence in session.execute(enrollments).all():
+        due = ""
+        if e.status == "active" and e.next_due_at:
+            due = f"; step {e.last_step_number + 1} due {e.next_due_at:%Y-%m-%d %H:%M %Z}"
+        entries.append(Entry(e.enrolled_at, "sequence", f"entered {sequence!r}{due}"))
+        if e.ended_at:
+            how = f"stopped ({e.stop_reason})" if e.status == "stopped" else e.status
+            entries.append(
+                Entry(e.ended_at, "sequence", f"{how} after {e.last_step_number} step(s)")
+            )
     entries.sort(key=lambda e: e.at)
     return lead, header, entries
 

@@ -36,6 +36,7 @@ from sender_service.jobs.handlers import (
     handler,
 )
 from sender_service.notify import review, slack
+from sender_service.pipeline.after_classify import after_classify
 from sender_service.pipeline.process import NextStep, process_inbound
 from sender_service.sending.errors import NotSent
 from sender_service.sending.system_sender import send_draft as system_send
@@ -83,6 +84,7 @@ def classify_reply(session: Session, payload: dict[str, Any]) -> None:
     enqueue_steps(session, outcome.next_steps)
     if payload.get("auto_answer", True):
         _enqueue_stop_campaign(session, message_id)
+    after_classify(session, message_id)
     if outcome.decision:
         log.info("reply %s: %s (%s)", message_id, outcome.decision.action, outcome.decision.reason)
 

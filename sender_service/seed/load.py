@@ -75,11 +75,12 @@ def seed(
 def _copy_chunk(conn: psycopg.Connection[Any], chunk: Rows, counts: dict[str, int]) -> None:
     # Foreign-key order: a draft names its inbound message; an AI send names its draft.
     _copy(conn, "leads", LEAD_COLUMNS, chunk.leads, counts)
+    # Before the messages: a follow-up send names its enrollment.
+    _copy(conn, "followup_enrollments", ENROLLMENT_COLUMNS, chunk.enrollments, counts)
     _copy(conn, "messages", MESSAGE_COLUMNS, chunk.messages, counts)
     _copy(conn, "ai_drafts", DRAFT_COLUMNS, chunk.drafts, counts)
     _copy(conn, "messages", MESSAGE_COLUMNS, chunk.draft_sends, counts)
     _copy(conn, "booking_events", BOOKING_COLUMNS, chunk.booking_events, counts)
-    _copy(conn, "followup_enrollments", ENROLLMENT_COLUMNS, chunk.enrollments, counts)
 
 
 def _copy(

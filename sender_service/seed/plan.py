@@ -15,11 +15,16 @@ from decimal import Decimal
 from typing import Any
 
 from sender_service.db.models import DEFAULT_REVIEW_EMAIL, DEFAULT_THRESHOLD
+from sender_service.seed import vocab
 
 DAY = 86_400.0
 HOUR = 3_600.0
 WINDOW_DAYS = 84  # twelve weeks of history
 FOLLOWUP_DELAYS_DAYS = (2, 4, 7)
+# The sequence's step templates, in the placeholders the follow-up sender renders.
+FOLLOWUP_TEMPLATES = tuple(
+    body.format(first="{firstName}", link="{calendarLink}") for body in vocab.FOLLOWUP_BODIES
+)
 
 _WORKSPACE_NAMES = (
     "Northwind Growth",
@@ -165,9 +170,10 @@ def build_plan(rng: random.Random, n_workspaces: int, end: datetime) -> Plan:
             (sequence_id, ws_id, "Positive reply, then silence", True, ts(created))
         )
         for step, days in enumerate(FOLLOWUP_DELAYS_DAYS, start=1):
+            # No subject: follow-ups reply in the lead's thread.
             rows["followup_steps"].append(
                 (new_id(rng), sequence_id, step, int(days * DAY), "email")
-                + ("Following up, {first_name}", "Re: our conversation", ts(created))
+                + (FOLLOWUP_TEMPLATES[step - 1], None, ts(created))
             )
         mailboxes = [(4000 + index * 100 + m, f"alex{m}@{slug}-mail.com") for m in range(4)]
         workspaces.append(

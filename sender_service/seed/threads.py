@@ -11,18 +11,23 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from sender_service.booking_sync import calendly as calendly_events
+from sender_service.booking_sync import ghl as ghl_events
+from sender_service.db.models import Lead, Workspace
 from sender_service.definitions import MEETING_REQUESTED_SENTIMENTS, POSITIVE_SENTIMENTS
 from sender_service.email_platforms.emailbison import REPLY_SOURCE, SENT_EMAIL_SOURCE
 from sender_service.seed import vocab
 from sender_service.seed.plan import (
     DAY,
     FOLLOWUP_DELAYS_DAYS,
+    FOLLOWUP_TEMPLATES,
     HOUR,
     CampaignPlan,
     WorkspacePlan,
     new_id,
     ts,
 )
+from sender_service.templates import lead_values, render
 
 LEAD_COLUMNS: Final = (
     "id", "workspace_id", "email_campaign_id", "external_id", "email", "first_name",
@@ -35,7 +40,8 @@ MESSAGE_COLUMNS: Final = (
     "id", "workspace_id", "lead_id", "email_campaign_id", "direction", "channel", "subject",
     "body", "from_address", "to_address", "sentiment", "sentiment_confidence",
     "is_automated_reply", "sent_by", "sent_by_user_id", "ai_draft_id", "delivery_status",
-    "source", "external_id", "thread_ref", "follow_up_step", "occurred_at", "created_at",
+    "source", "external_id", "thread_ref", "follow_up_step", "followup_enrollment_id",
+    "occurred_at", "created_at",
 )  # fmt: skip
 DRAFT_COLUMNS: Final = (
     "id", "workspace_id", "lead_id", "inbound_message_id", "channel", "body", "status",
@@ -100,6 +106,8 @@ class LeadThread:
         self.positive = False
         self.enrolled = False
         self.booking: dict[str, Any] = {}
+        # Derived, not drawn: the seed's random stream stays as it was.
+        self.contact_id = f"ct_{self.id.hex[:16]}"
 
     # -- rows --------------------------------------------------------------------------
 
@@ -114,6 +122,7 @@ class LeadThread:
         user_id: uuid.UUID | None = None,
         draft_id: uuid.UUID | None = None,
         step: int | None = None,
+        enrollment_id: uuid.UUID | None = None,
     ) -> uuid.UUID:
         rng, ws = self.rng, self.ws
         message_id = new_id(rng)
@@ -132,7 +141,7 @@ class LeadThread:
             None if inbound or campaign_email else "sent",
             source, str(external_id),
             f'{{"sender_email_id": {self.mailbox_id}, "lead_id": {self.external_id}}}',
-            step if sent_by == "sequence" else None,
+            step if sent_by == "sequence" else None, enrollment_id,
             ts(t), ts(t),
         )  # fmt: skip
         (self.rows.draft_sends if draft_id else self.rows.messages).append(row)
@@ -149,6 +158,18 @@ class LeadThread:
             first=self.first, company=self.company, industry=self.industry,
             link=self.ws.booking_link,
         )  # fmt: skip
+
+    def _render(self, template: str) -> str:
+        """A template rendered as the follow-up sender renders it (a prefilled booking link)."""
+        ws = self.ws
+        workspace = Workspace(
+            booking_provider=ws.provider,
+            calendly_scheduling_url=ws.booking_link,
+            ghl_booking_url=ws.booking_link,
+        )
+        lead = Lead(id=self.id, first_name=self.first, last_name=self.last, email=self.email)
+        lead.company = self.company
+        return render(template, lead_values(workspace, lead)).text
 
     def _setter(self) -> uuid.UUID:
         return self.rng.choice(self.ws.setter_ids)
@@ -257,6 +278,7 @@ class LeadThread:
         """Enroll in the sequence; the time of a reply it drew, or `end` when none came."""
         rng, end = self.rng, self.end
         self.enrolled = True
+        enrollment_id = new_id(rng)
         last_step, status, stop_reason, next_due, ended = 0, "completed", None, None, None
         reply_at = end
         for step, days in enumerate(FOLLOWUP_DELAYS_DAYS, start=1):
@@ -264,15 +286,17 @@ class LeadThread:
             if t >= end:
                 status, next_due = "active", t
                 break
-            body = self._fill(vocab.FOLLOWUP_BODIES[step - 1])
-            self._message(t, "outbound", body, sent_by="sequence", step=step)
+            body = self._render(FOLLOWUP_TEMPLATES[step - 1])
+            self._message(
+                t, "outbound", body, sent_by="sequence", step=step, enrollment_id=enrollment_id
+            )
             last_step, ended = step, t
             t_reply = t + rng.uniform(2 * HOUR, 2 * DAY)
             if rng.random() < 0.12 and t_reply < end:
                 status, stop_reason, ended, reply_at = "stopped", "replied", t_reply, t_reply
                 break
         self.rows.enrollments.append(
-            (new_id(rng), self.ws.sequence_id, self.id, last_step, status, stop_reason)
+            (enrollment_id, self.ws.sequence_id, self.id, last_step, status, stop_reason)
             + (_ts_or_none(next_due), ts(t_answer), _ts_or_none(ended), ts(t_answer))
         )
         return reply_at
@@ -341,10 +365,20 @@ class LeadThread:
                 "type": provider_event,
                 "appointment": {
                     "id": b["ghl_appointment_id"],
+                    "contactId": self.contact_id,
                     "appointmentStatus": "cancelled" if status == "canceled" else status,
                     "startTime": ts(start).isoformat(),
                 },
             }
+            raw = json.dumps(payload).encode()
+            event_id = ghl_events.event_id(provider_event, b["ghl_appointment_id"], raw)
+        elif provider_event == "invitee_no_show.created":
+            no_show = b["invitee_uri"].replace("/scheduled_events/", "/invitee_no_shows/", 1)
+            payload = {
+                "event": provider_event,
+                "payload": {"uri": no_show, "invitee": b["invitee_uri"]},
+            }
+            event_id = calendly_events.event_id(provider_event, no_show)
         else:
             payload = {
                 "event": provider_event,
@@ -353,19 +387,21 @@ class LeadThread:
                     "email": self.email,
                     "scheduled_event": {"uri": b["event_uri"], "start_time": ts(start).isoformat()},
                     "rescheduled": event_type == "rescheduled",
+                    "tracking": {"utm_content": str(self.id)},
                 },
             }
+            event_id = calendly_events.event_id(provider_event, b["invitee_uri"])
+        # Ids as the webhook paths derive them, so a replayed webhook is a duplicate.
         self.rows.booking_events.append(
             (new_id(self.rng), self.ws.id, self.id, self.ws.provider, event_type)
-            + (f"evt_{self.ws.next('booking_event')}", status)
+            + (event_id, status)
             + (b.get("ghl_appointment_id"), b.get("invitee_uri"), b.get("event_uri"))
             + (self.email, ts(start), ts(t), json.dumps(payload), ts(t))
         )
 
     def _emit_lead(self) -> None:
         rng, ws, b = self.rng, self.ws, self.booking
-        ghl = ws.provider == "GHL"
-        contact = f"ct_{rng.getrandbits(64):016x}" if ghl and self.positive else None
+        contact = self.contact_id if ws.provider == "GHL" and self.positive else None
         phone = f"+1{rng.randrange(2_000_000_000, 9_999_999_999)}" if rng.random() < 0.6 else None
         self.rows.leads.append(
             (self.id, ws.id, self.campaign.id, str(self.external_id), self.email, self.first)

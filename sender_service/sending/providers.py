@@ -6,13 +6,17 @@ from sender_service.credentials import CredentialError, cipher, read_secret
 from sender_service.db.engine import session_scope
 from sender_service.db.models import Workspace
 from sender_service.email_platforms.emailbison import EmailBisonClient
+from sender_service.providers.factory import NotConfigured, ghl_client
 from sender_service.sending.errors import NotSent
 from sender_service.sending.system_sender import ThreadReplier
 from sender_service.settings import Settings
 
 
 class Repliers:
-    """The `ReplierFactory` of the running service: credentials read fresh for each send."""
+    """The `ReplierFactory` of the running service: credentials read fresh for each send.
+
+    Email goes through the workspace's email platform, SMS through GoHighLevel.
+    """
 
     def __init__(self, url: str, settings: Settings, *, timeout: float = 20.0) -> None:
         self._url = url
@@ -20,6 +24,8 @@ class Repliers:
         self._timeout = timeout
 
     def __call__(self, workspace: Workspace, channel: str) -> ThreadReplier:
+        if channel == "sms":
+            return self._sms(workspace)
         if channel != "email":
             raise NotSent(f"no provider configured for {channel}", retryable=False)
         return self.email_platform(workspace)
@@ -38,3 +44,10 @@ class Repliers:
         if not key:
             raise NotSent("the workspace has no email platform API key", retryable=False)
         return EmailBisonClient(workspace.email_platform_url, key, timeout=self._timeout)
+
+    def _sms(self, workspace: Workspace) -> ThreadReplier:
+        try:
+            with session_scope(self._url) as session:
+                return ghl_client(session, self._settings, workspace)
+        except NotConfigured as exc:
+            raise NotSent(f"cannot send SMS: {exc}", retryable=False) from None

@@ -101,6 +101,49 @@ def _emailbison_webhook() -> dict[str, Any]:
     }
 
 
+def _booking_webhook(summary: str, description: str, auth: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "post": {
+            "summary": summary,
+            "description": description,
+            "parameters": [
+                {"name": "workspace_id", "in": "path", "required": True, "schema": _UUID},
+                *auth,
+            ],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            "responses": {
+                "200": _json(
+                    "Already recorded (duplicate) or an event Replyline ignores",
+                    _status("duplicate", "ignored"),
+                ),
+                "202": _json(
+                    "Recorded: a booking applied to its lead (or kept until the lead appears), "
+                    "or an inbound SMS queued for classification",
+                    _status(
+                        "applied",
+                        "unmatched",
+                        "accepted",
+                        booking_event_id=_UUID,
+                        message_id=_UUID,
+                        lead_id=_UUID,
+                    ),
+                ),
+                "400": _error("Malformed JSON or a missing/invalid field (`field` names it)"),
+                "401": _error("Missing, stale or wrong signature or secret; nothing stored"),
+                "403": _error("locationId is not the workspace's GHL location; nothing stored"),
+                "413": _error("Body larger than 1 MiB"),
+            },
+        }
+    }
+
+
+def _header(name: str) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": False, "schema": {"type": "string"}}
+
+
 def _draft_action(summary: str, ok: dict[str, Any], body: bool) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
@@ -190,6 +233,35 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             "/webhooks/emailbison/{workspace_id}": _emailbison_webhook(),
+            "/webhooks/calendly/{workspace_id}": _booking_webhook(
+                "Receive a Calendly invitee webhook",
+                "Calendly-Webhook-Signature (t=<unix seconds>,v1=<hex HMAC-SHA256 of "
+                "'<t>.<raw body>'> under the workspace's calendly_signing_key) is verified on "
+                "the raw bytes, after the 1 MiB cap and before parsing; a timestamp older than "
+                "CALENDLY_SIGNATURE_TOLERANCE_SECONDS (180) is refused. invitee.created books "
+                "(lead found by utm_content, else by email), invitee.canceled cancels or, when "
+                "rescheduled, hands over to the new invitee; invitee_no_show.created marks a "
+                "no-show.",
+                [_header("Calendly-Webhook-Signature")],
+            ),
+            "/webhooks/ghl/{workspace_id}": _booking_webhook(
+                "Receive a GoHighLevel webhook",
+                "The workspace secret (as for the email webhook) is checked before the body "
+                "is read; then the 1 MiB cap; then, when a ghl_webhook_public_key is stored, "
+                "x-wh-signature (base64 RSA-SHA256 over the raw body). locationId must be "
+                "the workspace's. AppointmentCreate/Update/Delete move the lead with that "
+                "contactId; InboundMessage of type SMS is a reply answered by SMS.",
+                [
+                    {
+                        "name": "secret",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string"},
+                    },
+                    _header("X-Replyline-Secret"),
+                    _header("x-wh-signature"),
+                ],
+            ),
             "/api/drafts/{draft_id}/send": _draft_action(
                 "Send a draft as the setter (optionally edited) through the system sender",
                 _status("sent", message_id=_UUID),

@@ -1,0 +1,1 @@
+"""Booking events from either provider, recorded once and applied to the lead's record."""

@@ -1,0 +1,1 @@
+"""Follow-up sequences: declared per workspace, entered on a positive reply, left on booking."""

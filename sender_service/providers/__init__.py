@@ -1,0 +1,1 @@
+"""HTTP clients of the booking providers (GoHighLevel, Calendly); base URLs from settings."""
