@@ -224,6 +224,7 @@ def test_every_endpoint_answers_401_403_404(client: FlaskClient, world: World) -
             response = client.open(path, method=method, data=body, headers=auth(world, role))
             expected = 403 if rank.index(role) < rank.index(least) else 200
             assert response.status_code == expected, (path, role, response.get_data()[:200])
+            response.close()
 
 
 # -- campaigns -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, request
 
 from sender_service.db.engine import session_scope
 from sender_service.exports.chatgpt import ExportFilters, chatgpt_export
@@ -74,8 +74,11 @@ def chatgpt() -> Any:
     with session_scope(database_url()) as session:
         require_role(session, current_caller(session), workspace_id, "viewer")
     export = chatgpt_export(database_url(), workspace_id, filters)
+    # A plain generator, not `stream_with_context`: the export needs nothing from the request
+    # (its database URL and filters are bound above), and an abandoned download then closes
+    # its cursor and transaction without a request context to unwind.
     return Response(
-        stream_with_context(iter(export)),
+        iter(export),
         mimetype="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{export.filename}"',
