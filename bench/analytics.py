@@ -120,7 +120,9 @@ def main() -> None:
                 _wait(port)
                 path = f"/api/analytics/campaigns?workspace_id={workspace}"
                 warm: list[float] = []
-                _client(port, path, token, warm, [])  # imports, first opens, caches
+                # Warm-up: the first request per worker reads the marts; the answer is then
+                # cached per published file (a refresh is a miss), as in production.
+                _client(port, path, token, warm, [])
                 latencies: list[float] = []
                 errors: list[int] = []
                 threads = [
@@ -142,7 +144,8 @@ def main() -> None:
                 f"analytics endpoint, {CLIENTS} clients × {REQUESTS_PER_CLIENT} requests: "
                 f"p50 {p50:.1f} ms, p95 {p95:.1f} ms (target < {TARGET_P95_MS:.0f} ms: "
                 f"{'met' if p95 < TARGET_P95_MS else 'MISSED'}), "
-                f"{len(latencies) / wall:.0f} req/s, errors {len(errors)}"
+                f"{len(latencies) / wall:.0f} req/s, errors {len(errors)}; "
+                f"first (uncached) request {warm[0] * 1000:.1f} ms"
             )
     finally:
         with psycopg.connect(server, autocommit=True) as admin:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import shutil
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -409,3 +411,22 @@ def test_bad_export_filters_are_named(
 ) -> None:
     status, body = get(client, world, "viewer", f"/api/export/chatgpt?{query.format(a=world.a)}")
     assert status == 400 and body["field"] == field, body
+
+
+def test_a_new_published_warehouse_is_read_at_once(world: World, tmp_path: Path) -> None:
+    """Answers are cached per published file; a refresh swaps in a new file, never stale."""
+    published = tmp_path / "warehouse.duckdb"
+    shutil.copy(world.warehouse, published)
+    app = create_app({"DATABASE_URL": world.url, "WAREHOUSE_PATH": str(published)})
+    client = app.test_client()
+    path = f"/api/analytics/campaigns?workspace_id={world.a}"
+    first = client.get(path, headers=auth(world, "viewer")).get_json()
+    assert (
+        first["campaigns"] and client.get(path, headers=auth(world, "viewer")).get_json() == first
+    )
+    # A "refresh": a new file, built beside the published one and renamed over it.
+    shutil.copy(world.warehouse, tmp_path / "build.duckdb")
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute("delete from marts.campaign_kpis")
+    os.replace(tmp_path / "build.duckdb", published)
+    assert client.get(path, headers=auth(world, "viewer")).get_json()["campaigns"] == []

@@ -299,6 +299,20 @@ def _environment(**values: str) -> Iterator[None]:
                 os.environ[name] = value
 
 
+def _compact_json(document: dict[str, Any]) -> str:
+    """Valid JSON with one mart row a line: a page of rows rather than thousands of lines."""
+    parts = []
+    for key, value in document.items():
+        if isinstance(value, list):
+            rows = ",\n".join(f"  {json.dumps(row)}" for row in value)
+            parts.append(
+                f" {json.dumps(key)}: [\n{rows}\n ]" if value else f" {json.dumps(key)}: []"
+            )
+        else:
+            parts.append(f" {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(parts) + "\n}"
+
+
 def analytics(settings: Settings, staged: Stage, echo: Echo) -> None:
     """Refresh the demo's own warehouse, write the weekly report and the ChatGPT zip, and print
     what `GET /api/analytics/campaigns` answers (the same function the endpoint calls).
@@ -335,7 +349,7 @@ def analytics(settings: Settings, staged: Stage, echo: Echo) -> None:
         f"GET /api/analytics/campaigns?workspace_id={staged.workspace_id}&week={week} "
         "(a viewer's answer):"
     )
-    echo(json.dumps(campaign_analytics(demo.warehouse_path, staged.workspace_id, week), indent=1))
+    echo(_compact_json(campaign_analytics(demo.warehouse_path, staged.workspace_id, week)))
     echo(f"Weekly report (week of {week}): {report / 'report.html'}")
     echo(f"ChatGPT dataset: {dataset}")
 

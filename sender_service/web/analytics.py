@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
-from sender_service.analytics import campaign_analytics, lead_analytics
+from sender_service.analytics import campaign_analytics_json, lead_analytics
 from sender_service.db.engine import session_scope
 from sender_service.db.models import Lead
 from sender_service.reports.warehouse import WarehouseMissingError
@@ -45,7 +45,8 @@ def campaigns() -> Any:
     with session_scope(database_url()) as session:
         require_role(session, current_caller(session), workspace_id, "viewer")
     try:
-        return jsonify(campaign_analytics(warehouse_path(), workspace_id, week))
+        body = campaign_analytics_json(warehouse_path(), workspace_id, week)
+        return Response(body, mimetype="application/json")
     except WarehouseMissingError as exc:
         raise _unavailable(exc) from None
 
