@@ -13,3 +13,9 @@ warehouse_job = dg.define_asset_job(
     # In process: the writers' lock (held by the resource for the run) then spans every step.
     executor_def=dg.in_process_executor,
 )
+
+weekly_exports_job = dg.define_asset_job(
+    "exports",
+    selection=dg.AssetSelection.assets("weekly_exports"),
+    description="Write the weekly reports and ChatGPT zips that are due; delete expired exports.",
+)

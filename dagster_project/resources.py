@@ -1,9 +1,11 @@
-"""The warehouse resource: where the files are, the source database, and the writers' lock."""
+"""The warehouse resource (where the files are, the source database, the writers' lock) and
+the exports resource (where the weekly report and the ChatGPT zip go)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,7 +14,7 @@ import duckdb
 
 from dagster_project import warehouse
 from sender_service.db.engine import resolve_database_url
-from sender_service.settings import load_settings
+from sender_service.settings import Settings, load_settings
 
 
 class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -63,3 +65,27 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             yield con
         finally:
             con.close()
+
+
+class ExportsResource(dg.ConfigurableResource):  # type: ignore[type-arg]
+    """Where the weekly exports read from and write to; unset fields come from the settings
+    (WAREHOUSE_PATH, EXPORTS_DIR, EXPORTS_RETENTION_DAYS, DATABASE_URL) at run time."""
+
+    database_url: str | None = None
+    warehouse_path: str | None = None
+    exports_dir: str | None = None
+    retention_days: int | None = None
+
+    def settings(self) -> Settings:
+        settings = load_settings()
+        return replace(
+            settings,
+            warehouse_path=Path(self.warehouse_path)
+            if self.warehouse_path
+            else settings.warehouse_path,
+            exports_dir=Path(self.exports_dir) if self.exports_dir else settings.exports_dir,
+            exports_retention_days=self.retention_days or settings.exports_retention_days,
+        )
+
+    def source_url(self) -> str:
+        return self.database_url or resolve_database_url()

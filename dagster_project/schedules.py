@@ -1,10 +1,14 @@
-"""Keep the warehouse at most a quarter of an hour behind Postgres."""
+"""Keep the warehouse at most a quarter of an hour behind Postgres; every hour, write the
+weekly exports that are due and delete the expired ones."""
 
-from __future__ import annotations
+# No `from __future__ import annotations`: Dagster reads the parameter annotations.
+from datetime import UTC, datetime
 
 import dagster as dg
 
-from dagster_project.jobs import warehouse_job
+from dagster_project.jobs import warehouse_job, weekly_exports_job
+from dagster_project.resources import ExportsResource
+from sender_service.reports.scheduled import due_reports, expired_files
 
 warehouse_every_15_minutes = dg.ScheduleDefinition(
     name="warehouse_every_15_minutes",
@@ -12,3 +16,26 @@ warehouse_every_15_minutes = dg.ScheduleDefinition(
     cron_schedule="*/15 * * * *",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
+
+
+@dg.schedule(
+    name="weekly_exports_hourly",
+    job=weekly_exports_job,
+    cron_schedule="0 * * * *",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+)
+def weekly_exports_hourly(
+    context: dg.ScheduleEvaluationContext, exports: ExportsResource
+) -> dg.RunRequest | dg.SkipReason:
+    """A run only when a report is due or an export has expired: most hours there is nothing."""
+    now = context.scheduled_execution_time or datetime.now(UTC)
+    settings = exports.settings()
+    due = due_reports(exports.source_url(), settings, now)
+    expired = expired_files(settings.exports_dir, now, settings.exports_retention_days)
+    if not due and not expired:
+        return dg.SkipReason(f"no weekly report due and no expired export as of {now.isoformat()}")
+    return dg.RunRequest(
+        run_key=f"weekly_exports:{now.isoformat()}",
+        run_config={"ops": {"weekly_exports": {"config": {"now": now.isoformat()}}}},
+        tags={"replyline/reports_due": str(len(due)), "replyline/expired": str(len(expired))},
+    )

@@ -10,7 +10,17 @@ from flask import Flask
 from sender_service.db.engine import resolve_database_url
 from sender_service.services import Services
 from sender_service.settings import load_settings
-from sender_service.web import api, booking_webhooks, health, redact, request_ids, webhooks
+from sender_service.web import (
+    analytics,
+    api,
+    booking_webhooks,
+    campaigns,
+    exports,
+    health,
+    redact,
+    request_ids,
+    webhooks,
+)
 from sender_service.web.errors import json_error
 
 
@@ -28,6 +38,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(booking_webhooks.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(analytics.bp)
+    app.register_blueprint(campaigns.bp)
+    app.register_blueprint(exports.bp)
     # Routing errors (404, 405) happen before any blueprint is chosen.
     app.register_error_handler(404, json_error)
     app.register_error_handler(405, json_error)

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -215,3 +216,23 @@ def set_timing(
     campaign.send_delay_max_seconds = high
     if sending_hours is not None:
         campaign.sending_hours = sending_hours
+
+
+def campaign_view(campaign: EmailCampaign) -> dict[str, Any]:
+    return {
+        "id": str(campaign.id),
+        "external_id": campaign.external_id,
+        "name": campaign.name,
+        "response_mode": campaign.response_mode,
+        "auto_send_confidence_threshold": float(campaign.auto_send_confidence_threshold),
+        "archived": campaign.archived,
+    }
+
+
+def timing_view(campaign: EmailCampaign) -> dict[str, Any]:
+    return {
+        **campaign_view(campaign),
+        "send_delay_min_seconds": campaign.send_delay_min_seconds,
+        "send_delay_max_seconds": campaign.send_delay_max_seconds,
+        "sending_hours": campaign.sending_hours,
+    }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import logging.config
+import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -37,13 +38,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+class StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a record is emitted, not when configured:
+    a test runner (or a daemon) may swap the stream and close the old one."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def dict_config(level: str = "INFO") -> dict[str, Any]:
     """The `logging.config` dict; gunicorn takes it as `logconfig_dict` (see gunicorn.conf.py)."""
-    json_handler = {
-        "class": "logging.StreamHandler",
-        "formatter": "json",
-        "stream": "ext://sys.stderr",
-    }
+    json_handler = {"()": StderrHandler, "formatter": "json"}
     return {
         "version": 1,
         "disable_existing_loggers": False,

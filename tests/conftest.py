@@ -7,6 +7,7 @@ share state.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -72,6 +73,17 @@ def db_url(migrated_url: str) -> Iterator[str]:
     yield migrated_url
     with psycopg.connect(migrated_url, autocommit=True) as conn:
         conn.execute(f"truncate {', '.join(TABLES)} cascade")
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """`replyline serve` and `worker` configure process-wide logging, as long-running
+    processes should; run in-process by a test, that must not leak into the next test."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

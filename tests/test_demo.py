@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import uuid
+import zipfile
 
 import psycopg
 from psycopg import sql
@@ -44,6 +47,22 @@ def test_demo_replays_a_day_and_reports_sends_and_reviews(
         # Exactly the sends it reports.
         assert out.count("  to ") == 4
         assert (tmp_path / "demo" / "worker.log").exists()
+        # Then its own warehouse, the weekly report, the zip and the analytics JSON.
+        assert "Warehouse refreshed in" in out
+        tail = out[out.index("GET /api/analytics/campaigns?workspace_id=") :]
+        document = json.loads(tail[tail.index("{") : tail.index("\nWeekly report")])
+        assert document["campaigns"] and document["ai_vs_setter"]
+        assert {r["workspace_id"] for r in document["campaigns"]} == {document["workspace_id"]}
+        report = re.search(r"Weekly report \(week of [0-9-]+\): (\S+)", out)
+        dataset = re.search(r"ChatGPT dataset: (\S+\.zip)", out)
+        assert report and dataset
+        assert (
+            pathlib.Path(report[1]).is_file()
+            and (tmp_path / "demo") in pathlib.Path(report[1]).parents
+        )
+        with zipfile.ZipFile(dataset[1]) as archive:
+            assert sorted(archive.namelist()) == ["README.md", "leads.csv", "messages.jsonl"]
+        assert (tmp_path / "demo" / "warehouse.duckdb").is_file()
     finally:
         with psycopg.connect(pg_server_url, autocommit=True) as admin:
             admin.execute(

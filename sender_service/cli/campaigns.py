@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 from sqlalchemy import select
 
 from sender_service.campaigns import (
     CampaignError,
+    campaign_view,
     find_campaign,
     parse_seconds,
     parse_threshold,
     set_mode,
     set_timing,
     sync_campaigns,
+    timing_view,
 )
 from sender_service.cli.common import CommandError, database_url, echo_json, settings_or_fail
 from sender_service.cli.lookups import workspace_or_fail
@@ -22,26 +22,6 @@ from sender_service.credentials import CredentialError, cipher, read_secret
 from sender_service.db.engine import session_scope
 from sender_service.db.models import RESPONSE_MODES, EmailCampaign
 from sender_service.email_platforms import EmailPlatformError, client_for
-
-
-def campaign_view(campaign: EmailCampaign) -> dict[str, Any]:
-    return {
-        "id": str(campaign.id),
-        "external_id": campaign.external_id,
-        "name": campaign.name,
-        "response_mode": campaign.response_mode,
-        "auto_send_confidence_threshold": float(campaign.auto_send_confidence_threshold),
-        "archived": campaign.archived,
-    }
-
-
-def timing_view(campaign: EmailCampaign) -> dict[str, Any]:
-    return {
-        **campaign_view(campaign),
-        "send_delay_min_seconds": campaign.send_delay_min_seconds,
-        "send_delay_max_seconds": campaign.send_delay_max_seconds,
-        "sending_hours": campaign.sending_hours,
-    }
 
 
 @click.group()

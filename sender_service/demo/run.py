@@ -17,7 +17,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from psycopg import sql
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from sender_service.analytics import campaign_analytics
 from sender_service.credentials import store_secret
 from sender_service.db import embedded, migrate
 from sender_service.db.engine import session_scope
@@ -43,6 +44,8 @@ from sender_service.db.models import (
 from sender_service.db.urls import libpq_url, with_database
 from sender_service.demo.recorder import Recorder
 from sender_service.demo.replay import Campaigns, payloads
+from sender_service.reports.scheduled import write_chatgpt_zip
+from sender_service.reports.weekly import last_complete_week, write_weekly_report
 from sender_service.seed.load import SeedRequest
 from sender_service.seed.load import seed as load_seed
 from sender_service.settings import Settings
@@ -281,6 +284,76 @@ def _outcome(session: Session, message: Message, lead: Lead | None) -> str:
     return "not a positive reply: no draft"
 
 
+@contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    """Set variables for the in-process warehouse job (it reads them at run time); restore."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _compact_json(document: dict[str, Any]) -> str:
+    """Valid JSON with one mart row a line: a page of rows rather than thousands of lines."""
+    parts = []
+    for key, value in document.items():
+        if isinstance(value, list):
+            rows = ",\n".join(f"  {json.dumps(row)}" for row in value)
+            parts.append(
+                f" {json.dumps(key)}: [\n{rows}\n ]" if value else f" {json.dumps(key)}: []"
+            )
+        else:
+            parts.append(f" {json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(parts) + "\n}"
+
+
+def analytics(settings: Settings, staged: Stage, echo: Echo) -> None:
+    """Refresh the demo's own warehouse, write the weekly report and the ChatGPT zip, and print
+    what `GET /api/analytics/campaigns` answers (the same function the endpoint calls).
+
+    Everything lives under var/demo/, so the real warehouse and exports are never touched.
+    """
+    # Imported here: Dagster takes a second to import and only this step needs it.
+    from dagster_project.refresh import run_refresh
+
+    demo_dir = settings.var_dir / "demo"
+    demo = replace(
+        settings,
+        database_url=staged.url,
+        warehouse_path=demo_dir / "warehouse.duckdb",
+        exports_dir=demo_dir / "exports",
+    )
+    started = time.monotonic()
+    with _environment(
+        DATABASE_URL=staged.url,
+        WAREHOUSE_PATH=str(demo.warehouse_path),
+        DAGSTER_HOME=str(demo_dir / "dagster"),
+    ):
+        outcome = run_refresh(demo, full=True, echo=lambda _line: None, trigger="demo")
+    if not outcome.success:
+        raise RuntimeError("the demo's warehouse refresh failed; run it alone to see why")
+    echo(f"\nWarehouse refreshed in {time.monotonic() - started:.1f}s: {demo.warehouse_path}")
+    with session_scope(staged.url) as session:
+        workspace = session.get_one(Workspace, staged.workspace_id)
+        name, timezone = workspace.name, workspace.timezone
+    week = last_complete_week(timezone, datetime.now(UTC))
+    report = write_weekly_report(demo, staged.workspace_id, week, workspace_name=name)
+    dataset = write_chatgpt_zip(staged.url, demo, staged.workspace_id)
+    echo(
+        f"GET /api/analytics/campaigns?workspace_id={staged.workspace_id}&week={week} "
+        "(a viewer's answer):"
+    )
+    echo(_compact_json(campaign_analytics(demo.warehouse_path, staged.workspace_id, week)))
+    echo(f"Weekly report (week of {week}): {report / 'report.html'}")
+    echo(f"ChatGPT dataset: {dataset}")
+
+
 def run(settings: Settings, echo: Echo, *, leads: int, random_seed: int, database: str) -> None:
     started = time.monotonic()
     pg_was_running = bool(settings.database_url) or embedded.is_running(settings.embedded_pgdata)
@@ -307,6 +380,7 @@ def run(settings: Settings, echo: Echo, *, leads: int, random_seed: int, databas
             wait_idle(url)
         echo("[5/5] the worker finished; service and worker stopped")
         summary(staged, accepted, recorder, echo)
+        analytics(settings, staged, echo)
     finally:
         recorder.stop()
         if not pg_was_running:

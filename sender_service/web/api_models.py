@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -10,3 +13,17 @@ class SendDraftBody(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     body: str | None = Field(default=None, min_length=1, max_length=20_000)
+
+
+class CampaignPatch(BaseModel):
+    """The settings an admin may change; fields left out keep their value. The delay window
+    is checked against the stored values by `campaigns.set_timing`, as the CLI's is."""
+
+    model_config = ConfigDict(extra="forbid")
+    response_mode: Literal["SETTER_MANAGED", "AI_AUTO_SEND"] | None = None
+    auto_send_confidence_threshold: Decimal | None = Field(
+        default=None, ge=0, le=1, decimal_places=3
+    )
+    send_delay_min_seconds: int | None = Field(default=None, ge=0, strict=True)
+    send_delay_max_seconds: int | None = Field(default=None, ge=0, strict=True)
+    sending_hours: Literal["always", "business_hours"] | None = None

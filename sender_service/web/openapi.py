@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from sender_service.ingest import emailbison
-from sender_service.web.api_models import SendDraftBody
+from sender_service.web.api_models import CampaignPatch, SendDraftBody
 
 _REF = "#/components/schemas/{model}"
 
@@ -193,6 +193,177 @@ def _lead_ai_switch(summary: str) -> dict[str, Any]:
     }
 
 
+_WORKSPACE_QUERY = {"name": "workspace_id", "in": "query", "required": True, "schema": _UUID}
+_ROWS = {"type": "array", "items": {"type": "object"}}
+
+
+def _access_errors(role: str, subject: str) -> dict[str, Any]:
+    return {
+        "401": _error("No valid API token"),
+        "403": _error(f"The token's user is a member of {subject} below the {role} role"),
+        "404": _error(f"No such {subject.removeprefix('the ')} among the user's workspaces"),
+    }
+
+
+def _analytics_paths() -> dict[str, Any]:
+    campaigns = {
+        "type": "object",
+        "required": ["workspace_id", "as_of", "campaigns", "segments", "ai_vs_setter", "weekly"],
+        "properties": {
+            "workspace_id": _UUID,
+            "as_of": {
+                "type": "string",
+                "format": "date-time",
+                "description": "When the published warehouse the numbers come from was built",
+            },
+            "campaigns": {**_ROWS, "description": "marts.campaign_kpis rows"},
+            "segments": {**_ROWS, "description": "marts.campaign_segment_kpis rows"},
+            "ai_vs_setter": {**_ROWS, "description": "marts.ai_vs_setter rows"},
+            "weekly": {**_ROWS, "description": "marts.weekly_campaign_report rows (the week's)"},
+            "draft_outcomes": {**_ROWS, "description": "marts.draft_outcomes rows"},
+        },
+    }
+    unavailable = _error("No published warehouse yet: run `replyline warehouse refresh`")
+    return {
+        "/api/analytics/campaigns": {
+            "get": {
+                "summary": "A workspace's campaign analytics from the published marts (viewer+)",
+                "security": [{"bearer": []}],
+                "parameters": [
+                    _WORKSPACE_QUERY,
+                    {
+                        "name": "week",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "string", "format": "date"},
+                        "description": "Only this week's weekly rows (its Monday)",
+                    },
+                ],
+                "responses": {
+                    "200": _json("The marts' rows of the workspace", campaigns),
+                    "400": _error("A bad parameter (`field` names it)"),
+                    **_access_errors("viewer", "the workspace"),
+                    "503": unavailable,
+                },
+            }
+        },
+        "/api/analytics/leads/{lead_id}": {
+            "get": {
+                "summary": "A lead's marts.lead_booking_status row (viewer+)",
+                "security": [{"bearer": []}],
+                "parameters": [
+                    {"name": "lead_id", "in": "path", "required": True, "schema": _UUID}
+                ],
+                "responses": {
+                    "200": _json("The row", {"type": "object"}),
+                    **_access_errors("viewer", "the lead"),
+                    "503": unavailable,
+                },
+            }
+        },
+    }
+
+
+def _campaign_paths() -> dict[str, Any]:
+    campaign = {
+        "type": "object",
+        "properties": {
+            "id": _UUID,
+            "external_id": {"type": "string"},
+            "name": {"type": "string"},
+            "response_mode": {"type": "string", "enum": ["SETTER_MANAGED", "AI_AUTO_SEND"]},
+            "auto_send_confidence_threshold": {"type": "number"},
+            "archived": {"type": "boolean"},
+            "send_delay_min_seconds": {"type": "integer"},
+            "send_delay_max_seconds": {"type": "integer"},
+            "sending_hours": {"type": "string", "enum": ["always", "business_hours"]},
+        },
+    }
+    return {
+        "/api/campaigns": {
+            "get": {
+                "summary": "A workspace's campaigns, archived ones included (viewer+)",
+                "security": [{"bearer": []}],
+                "parameters": [_WORKSPACE_QUERY],
+                "responses": {
+                    "200": _json(
+                        "The campaigns",
+                        {
+                            "type": "object",
+                            "properties": {
+                                "workspace_id": _UUID,
+                                "campaigns": {"type": "array", "items": campaign},
+                            },
+                        },
+                    ),
+                    "400": _error("A bad parameter (`field` names it)"),
+                    **_access_errors("viewer", "the workspace"),
+                },
+            }
+        },
+        "/api/campaigns/{campaign_id}": {
+            "patch": {
+                "summary": "Change a campaign's arm, threshold or timing (admin); mode and "
+                "threshold changes are recorded with the user",
+                "security": [{"bearer": []}],
+                "parameters": [
+                    {"name": "campaign_id", "in": "path", "required": True, "schema": _UUID}
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": _REF.format(model="CampaignPatch")}}
+                    },
+                },
+                "responses": {
+                    "200": _json("The campaign as it now stands", campaign),
+                    "400": _error("An invalid or unknown field (`field` names it)"),
+                    **_access_errors("admin", "the campaign"),
+                },
+            }
+        },
+    }
+
+
+def _export_path() -> dict[str, Any]:
+    def query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "in": "query",
+            "required": False,
+            "schema": schema,
+            "description": description,
+        }
+
+    moment = {"type": "string", "format": "date-time"}
+    return {
+        "get": {
+            "summary": "The workspace's dataset for ChatGPT (leads.csv, messages.jsonl, "
+            "README.md), streamed as a zip (viewer+)",
+            "security": [{"bearer": []}],
+            "parameters": [
+                _WORKSPACE_QUERY,
+                query("positive_only", {"type": "boolean"}, "Only leads with a positive reply"),
+                query("from", moment, "Messages at or after this moment (with a zone)"),
+                query("to", moment, "Messages before this moment (with a zone)"),
+                query("channels", {"type": "string"}, "Comma-separated: email, sms"),
+                query("directions", {"type": "string"}, "Comma-separated: inbound, outbound"),
+            ],
+            "responses": {
+                "200": {
+                    "description": "The zip; Content-Disposition names "
+                    "replyline-<workspace>-<date>.zip",
+                    "content": {
+                        "application/zip": {"schema": {"type": "string", "format": "binary"}}
+                    },
+                },
+                "400": _error("A bad filter (`field` names it)"),
+                **_access_errors("viewer", "the workspace"),
+            },
+        }
+    }
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     models: list[type[BaseModel]] = [
@@ -202,6 +373,7 @@ def openapi_document() -> dict[str, Any]:
         emailbison.EmailSentData,
         emailbison.LeadData,
         SendDraftBody,
+        CampaignPatch,
     ]
     _, schema = models_json_schema([(m, "validation") for m in models], ref_template=_REF)
     schemas: dict[str, Any] = dict(schema.get("$defs", {}))
@@ -276,6 +448,9 @@ def openapi_document() -> dict[str, Any]:
             "/api/leads/{lead_id}/resume-ai": _lead_ai_switch(
                 "AI sends to the lead may resume for its next replies (setter or admin)"
             ),
+            **_analytics_paths(),
+            **_campaign_paths(),
+            "/api/export/chatgpt": _export_path(),
         },
         "components": {
             "schemas": schemas,

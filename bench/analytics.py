@@ -1,0 +1,156 @@
+"""`GET /api/analytics/campaigns` under load: p50/p95 with 8 concurrent clients on loopback.
+
+A scratch database seeded by `replyline seed --leads 10000`, a real `replyline warehouse
+refresh`, then the service under gunicorn (as in production: 2 workers × 4 threads on this
+machine's cores) and 8 client threads each holding a keep-alive connection. Target: p95 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+from bench.marts import _replyline
+from sender_service.api_tokens import issue_token
+from sender_service.db import migrate
+from sender_service.db.engine import resolve_database_url, session_scope
+from sender_service.db.urls import with_database
+from sender_service.users import add_member
+
+LEADS = 10_000
+CLIENTS = 8
+REQUESTS_PER_CLIENT = 100
+TARGET_P95_MS = 50.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("the service did not start")
+
+
+def _client(port: int, path: str, token: str, out: list[float], errors: list[int]) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(REQUESTS_PER_CLIENT):
+        started = time.perf_counter()
+        conn.request("GET", path, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        out.append(time.perf_counter() - started)
+        if response.status != 200:
+            errors.append(response.status)
+    conn.close()
+
+
+def main() -> None:
+    server = resolve_database_url()
+    name = f"replyline_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server, autocommit=True) as admin:
+        admin.execute(f'create database "{name}"')
+    url = with_database(server, name)
+    try:
+        migrate.upgrade(url)
+        with tempfile.TemporaryDirectory() as tmp:
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "WAREHOUSE_PATH": str(Path(tmp) / "warehouse.duckdb"),
+                "REPLYLINE_VAR_DIR": str(Path(tmp) / "var"),
+                "DAGSTER_HOME": str(Path(tmp) / "dagster"),
+            }
+            seconds, _ = _replyline(
+                env, "seed", "--workspaces", "2", "--leads", str(LEADS), "--random-seed", "7"
+            )
+            print(f"seeded {LEADS:,} leads in {seconds:.1f}s")
+            seconds, _ = _replyline(env, "warehouse", "refresh")
+            print(f"warehouse refresh in {seconds:.1f}s")
+            with psycopg.connect(url) as conn:
+                row = conn.execute("select id from workspaces order by name limit 1").fetchone()
+            assert row is not None
+            workspace = row[0]
+            with session_scope(url) as session:
+                user = add_member(session, "bench-viewer@example.test", workspace, "viewer")[0]
+                token = issue_token(session, user)[1]
+            port = _free_port()
+            gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+            service = subprocess.Popen(
+                [
+                    gunicorn,
+                    "-c",
+                    "gunicorn.conf.py",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "sender_service.app:create_app()",
+                ],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            try:
+                _wait(port)
+                path = f"/api/analytics/campaigns?workspace_id={workspace}"
+                warm: list[float] = []
+                # Warm-up: the first request per worker reads the marts; the answer is then
+                # cached per published file (a refresh is a miss), as in production.
+                _client(port, path, token, warm, [])
+                latencies: list[float] = []
+                errors: list[int] = []
+                threads = [
+                    threading.Thread(target=_client, args=(port, path, token, latencies, errors))
+                    for _ in range(CLIENTS)
+                ]
+                started = time.perf_counter()
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join()
+                wall = time.perf_counter() - started
+            finally:
+                service.terminate()
+                service.wait(15)
+            cuts = statistics.quantiles(latencies, n=100)
+            p50, p95 = cuts[49] * 1000, cuts[94] * 1000
+            print(
+                f"analytics endpoint, {CLIENTS} clients × {REQUESTS_PER_CLIENT} requests: "
+                f"p50 {p50:.1f} ms, p95 {p95:.1f} ms (target < {TARGET_P95_MS:.0f} ms: "
+                f"{'met' if p95 < TARGET_P95_MS else 'MISSED'}), "
+                f"{len(latencies) / wall:.0f} req/s, errors {len(errors)}; "
+                f"first (uncached) request {warm[0] * 1000:.1f} ms"
+            )
+    finally:
+        with psycopg.connect(server, autocommit=True) as admin:
+            admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+if __name__ == "__main__":
+    main()

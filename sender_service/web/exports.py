@@ -1,0 +1,87 @@
+"""`GET /api/export/chatgpt`: the workspace's "dataset for ChatGPT" zip, streamed as it is read.
+
+The zip is produced chunk by chunk from a server-side cursor (`exports.chatgpt`) and handed to
+the server as a generator, so memory stays flat whatever the workspace's size.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from sender_service.db.engine import session_scope
+from sender_service.exports.chatgpt import ExportFilters, chatgpt_export
+from sender_service.web.access import current_caller, require_role
+from sender_service.web.errors import ApiError, json_error
+from sender_service.web.params import database_url, workspace_param
+
+bp = Blueprint("exports", __name__, url_prefix="/api/export")
+bp.register_error_handler(Exception, json_error)
+
+_TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+
+
+def _moment(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        return datetime.fromisoformat(raw.strip())
+    except ValueError:
+        raise ApiError(
+            400, f"{name} must be an ISO 8601 date-time with a zone, not {raw!r}", field=name
+        ) from None
+
+
+def _listed(name: str) -> frozenset[str] | None:
+    raw = request.args.get(name)
+    return None if raw is None else frozenset(v.strip() for v in raw.split(",") if v.strip())
+
+
+def _filters() -> ExportFilters:
+    """The query's filters; each is checked on its own first so a 400 names the bad one."""
+    raw_positive = request.args.get("positive_only", "false").strip().lower()
+    if raw_positive not in _TRUE + _FALSE:
+        raise ApiError(
+            400, f"positive_only must be true or false, not {raw_positive!r}", field="positive_only"
+        )
+    given: dict[str, tuple[str, Any]] = {
+        "positive_only": ("positive_only", raw_positive in _TRUE),
+        "occurred_from": ("from", _moment("from")),
+        "occurred_to": ("to", _moment("to")),
+        "channels": ("channels", _listed("channels")),
+        "directions": ("directions", _listed("directions")),
+    }
+    values = {key: value for key, (_, value) in given.items() if value is not None}
+    for key, (param, value) in given.items():
+        if value is not None:
+            try:
+                ExportFilters(**{key: value})
+            except ValueError as exc:
+                raise ApiError(400, str(exc), field=param) from None
+    try:
+        return ExportFilters(**values)
+    except ValueError as exc:  # only the pair can fail now: from must be before to
+        raise ApiError(400, str(exc), field="from") from None
+
+
+@bp.get("/chatgpt")
+def chatgpt() -> Any:
+    workspace_id = workspace_param()
+    filters = _filters()
+    with session_scope(database_url()) as session:
+        require_role(session, current_caller(session), workspace_id, "viewer")
+    export = chatgpt_export(database_url(), workspace_id, filters)
+    # A plain generator, not `stream_with_context`: the export needs nothing from the request
+    # (its database URL and filters are bound above), and an abandoned download then closes
+    # its cursor and transaction without a request context to unwind.
+    return Response(
+        iter(export),
+        mimetype="application/zip",
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Cache-Control": "no-store",  # personal data
+        },
+    )

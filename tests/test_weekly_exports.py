@@ -1,0 +1,114 @@
+"""The hourly exports schedule and its asset, at fixed moments: a workspace's report and zip
+once its Monday 08:00 has passed (its own time zone), never twice, and expired exports deleted."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import psycopg
+import pytest
+
+from dagster_project.assets.exports import weekly_exports
+from dagster_project.resources import ExportsResource
+from dagster_project.schedules import weekly_exports_hourly
+from tests.warehouse_fixture import build
+
+WEEK = date(2026, 11, 9)  # a Monday; its report is due Monday 16 November, 08:00 local
+MONDAY = datetime(2026, 11, 16, tzinfo=UTC)
+
+
+@pytest.fixture
+def setup(db_url: str, workspace: tuple[uuid.UUID, str], tmp_path: Path) -> dict[str, Any]:
+    workspace_id = workspace[0]
+    build(tmp_path / "warehouse.duckdb", workspace_id, WEEK, arm_sizes=(40, 40))
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    (exports / ".gitkeep").touch()
+    resource = ExportsResource(
+        database_url=db_url,
+        warehouse_path=str(tmp_path / "warehouse.duckdb"),
+        exports_dir=str(exports),
+        retention_days=30,
+    )
+    return {"id": workspace_id, "exports": exports, "resource": resource, "url": db_url}
+
+
+def tick(setup: dict[str, Any], now: datetime) -> dg.RunRequest | dg.SkipReason:
+    context = dg.build_schedule_context(
+        scheduled_execution_time=now, resources={"exports": setup["resource"]}
+    )
+    result = weekly_exports_hourly(context)
+    assert isinstance(result, dg.RunRequest | dg.SkipReason)
+    return result
+
+
+def materialize(setup: dict[str, Any], now: datetime) -> dict[str, Any]:
+    result = dg.materialize(
+        [weekly_exports],
+        resources={"exports": setup["resource"]},
+        run_config={"ops": {"weekly_exports": {"config": {"now": now.isoformat()}}}},
+    )
+    assert result.success
+    (event,) = result.get_asset_materialization_events()
+    metadata = event.materialization.metadata
+    return {k: v.value for k, v in metadata.items()}
+
+
+def test_nothing_is_due_before_monday_eight(setup: dict[str, Any]) -> None:
+    result = tick(setup, MONDAY + timedelta(hours=7, minutes=59))
+    assert isinstance(result, dg.SkipReason)
+    assert materialize(setup, MONDAY + timedelta(hours=7))["reports_written"] == 0
+    assert not (setup["exports"] / str(setup["id"])).exists()
+
+
+def test_the_report_and_zip_are_written_once(setup: dict[str, Any]) -> None:
+    now = MONDAY + timedelta(hours=8)
+    request = tick(setup, now)
+    assert isinstance(request, dg.RunRequest)
+    assert request.run_config == {"ops": {"weekly_exports": {"config": {"now": now.isoformat()}}}}
+    assert materialize(setup, now)["reports_written"] == 1
+    root = setup["exports"] / str(setup["id"])
+    report = root / "weekly" / WEEK.isoformat()
+    assert (report / "report.html").is_file() and (report / "kpis.csv").is_file()
+    (zip_path,) = (root / "chatgpt").iterdir()
+    assert zip_path.name.startswith(f"replyline-{setup['id']}-") and zip_path.suffix == ".zip"
+    written = report.stat().st_mtime
+    # The next hours: nothing due, nothing rewritten.
+    later = now + timedelta(hours=1)
+    assert isinstance(tick(setup, later), dg.SkipReason)
+    assert materialize(setup, later)["reports_written"] == 0
+    assert report.stat().st_mtime == written
+
+
+def test_the_workspaces_time_zone_decides(setup: dict[str, Any]) -> None:
+    with psycopg.connect(setup["url"]) as conn:
+        conn.execute(
+            "update workspaces set timezone = 'America/New_York' where id = %s", (setup["id"],)
+        )
+    assert isinstance(tick(setup, MONDAY + timedelta(hours=12)), dg.SkipReason)  # 07:00 EST
+    assert isinstance(tick(setup, MONDAY + timedelta(hours=13)), dg.RunRequest)  # 08:00 EST
+
+
+def test_expired_exports_are_deleted(setup: dict[str, Any]) -> None:
+    now = MONDAY + timedelta(hours=3)  # no report due: only the expired file asks for a run
+    exports: Path = setup["exports"]
+    old = exports / str(setup["id"]) / "chatgpt" / "replyline-old.zip"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"personal data")
+    fresh = exports / str(setup["id"]) / "weekly" / "2026-11-02" / "report.md"
+    fresh.parent.mkdir(parents=True)
+    fresh.write_text("recent")
+    stale = (now - timedelta(days=31)).timestamp()
+    os.utime(old, (stale, stale))
+    os.utime(exports / ".gitkeep", (stale, stale))
+    request = tick(setup, now)
+    assert isinstance(request, dg.RunRequest)
+    assert materialize(setup, now)["expired_deleted"] == 1
+    assert not old.exists() and not old.parent.exists()
+    assert fresh.exists() and (exports / ".gitkeep").exists()
+    assert isinstance(tick(setup, now), dg.SkipReason)
