@@ -3,7 +3,9 @@ once its Monday 08:00 has passed (its own time zone), never twice, and expired e
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -12,6 +14,8 @@ from typing import Any
 import dagster as dg
 import psycopg
 import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from dagster_project.assets.exports import weekly_exports
 from dagster_project.resources import ExportsResource
@@ -112,3 +116,48 @@ def test_expired_exports_are_deleted(setup: dict[str, Any]) -> None:
     assert not old.exists() and not old.parent.exists()
     assert fresh.exists() and (exports / ".gitkeep").exists()
     assert isinstance(tick(setup, now), dg.SkipReason)
+
+
+def test_the_report_is_posted_to_the_workspace_channel_once(
+    setup: dict[str, Any], httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    uploads: list[str] = []
+    httpserver.expect_request("/api/files.getUploadURLExternal").respond_with_handler(
+        lambda req: Response(
+            json.dumps(
+                {
+                    "ok": True,
+                    "upload_url": httpserver.url_for(f"/upload/{len(uploads)}"),
+                    "file_id": f"F{len(uploads)}",
+                }
+            ),
+            content_type="application/json",
+        )
+    )
+
+    def upload(req: Request) -> Response:
+        uploads.append(req.path)
+        return Response("OK - 1")
+
+    httpserver.expect_request(re.compile(r"^/upload/\d+$")).respond_with_handler(upload)
+    httpserver.expect_request("/api/files.completeUploadExternal").respond_with_json(
+        {"ok": True, "files": [{"id": "F0"}]}
+    )
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_API_URL", httpserver.url_for("/api/"))
+    with psycopg.connect(setup["url"]) as conn:
+        conn.execute(
+            "update workspaces set report_slack_channel = 'C0REPORTS' where id = %s",
+            (setup["id"],),
+        )
+    now = MONDAY + timedelta(hours=8)
+    first = materialize(setup, now)
+    assert (first["reports_written"], first["posted_to_slack"]) == (1, 1)
+    (complete,) = [r for r, _ in httpserver.log if r.path.endswith("completeUploadExternal")]
+    form = complete.get_json() if complete.is_json else complete.form.to_dict()
+    assert form["channel_id"] == "C0REPORTS"
+    assert "Weekly report" in form["initial_comment"] and "booked" in form["initial_comment"]
+    assert len(uploads) == 5  # report.html, three charts, kpis.csv
+    # The next hour posts nothing again.
+    assert materialize(setup, now + timedelta(hours=1))["posted_to_slack"] == 0
+    assert len(uploads) == 5

@@ -8,8 +8,11 @@ import dagster as dg
 
 from dagster_project.assets.publish import published_warehouse
 from dagster_project.resources import ExportsResource
-from sender_service.reports.scheduled import delete_expired, due_reports, write_due
+from sender_service.notify.report_post import post_report
+from sender_service.notify.slack import SlackError, make_client
+from sender_service.reports.scheduled import delete_expired, due_reports, pending_posts, write_due
 from sender_service.reports.warehouse import WarehouseMissingError
+from sender_service.settings import Settings
 
 
 class ExportsConfig(dg.Config):
@@ -47,6 +50,7 @@ def weekly_exports(
             break
         context.log.info(f"{report.name}: wrote {report_path} and {zip_path}")
         written.append(f"{report.name} ({report.week_start}): {report_path}")
+    posted, post_errors = _post_to_slack(context, url, settings)
     deleted = delete_expired(settings.exports_dir, now, settings.exports_retention_days)
     for path in deleted:
         context.log.info(f"deleted expired {path}")
@@ -55,8 +59,35 @@ def weekly_exports(
             "as_of": now.isoformat(),
             "reports_written": len(written),
             "written": dg.MetadataValue.md("\n".join(f"- {w}" for w in written) or "none"),
+            "posted_to_slack": posted,
+            **(
+                {"slack_errors": dg.MetadataValue.md("\n".join(post_errors))} if post_errors else {}
+            ),
             "expired_deleted": len(deleted),
             "retention_days": settings.exports_retention_days,
             **({"warehouse_missing": missing_warehouse} if missing_warehouse else {}),
         }
     )
+
+
+def _post_to_slack(
+    context: dg.AssetExecutionContext, url: str, settings: Settings
+) -> tuple[int, list[str]]:
+    """Post written reports to their workspace's channel; a failure is retried next hour."""
+    pending = pending_posts(url, settings)
+    if not pending:
+        return 0, []
+    try:
+        client = make_client(settings)
+    except SlackError as exc:
+        return 0, [f"reports not posted: {exc}"]
+    posted, errors = 0, []
+    for post in pending:
+        try:
+            posted += post_report(
+                client, post.channel, post.report_dir, post.name, post.workspace_id
+            )
+        except SlackError as exc:
+            context.log.warning(f"{post.name}: {exc}")
+            errors.append(f"{post.name} {post.report_dir.name}: {exc}")
+    return posted, errors

@@ -64,6 +64,7 @@ _FIELD_OPTIONS: tuple[tuple[str, str, Callable[..., Any]], ...] = (
     ("--ghl-booking-url", "ghl_booking_url", _url),
     ("--review-slack-email", "review_slack_email", _email),
     ("--email-platform-url", "email_platform_url", _url),
+    ("--report-slack-channel", "report_slack_channel", _text),
 )
 
 
@@ -87,6 +88,7 @@ def workspace_view(workspace: Workspace) -> dict[str, Any]:
         "email_platform": workspace.email_platform,
         "email_platform_url": workspace.email_platform_url,
         "review_slack_email": workspace.review_slack_email,
+        "report_slack_channel": workspace.report_slack_channel,
         "auto_send_enabled": workspace.auto_send_enabled,
     }
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from sender_service.exports.chatgpt import chatgpt_export
+from sender_service.notify.report_post import MARKER
 from sender_service.reports.weekly import last_complete_week, report_dir, write_weekly_report
 from sender_service.settings import Settings
 
@@ -100,3 +101,27 @@ def delete_expired(exports_dir: Path, now: datetime, retention_days: int) -> lis
             os.rmdir(directory)
             directory = directory.parent
     return expired
+
+
+@dataclass(frozen=True)
+class PendingPost:
+    workspace_id: uuid.UUID
+    name: str
+    channel: str
+    report_dir: Path
+
+
+def pending_posts(database_url: str, settings: Settings) -> list[PendingPost]:
+    """Written reports of workspaces with a report channel that have not gone to Slack yet."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "select id, name, report_slack_channel from workspaces"
+            " where coalesce(report_slack_channel, '') <> '' order by name"
+        ).fetchall()
+    pending = []
+    for workspace_id, name, channel in rows:
+        weekly = settings.exports_dir / str(workspace_id) / "weekly"
+        for folder in sorted(weekly.iterdir()) if weekly.is_dir() else []:
+            if (folder / "kpis.csv").exists() and not (folder / MARKER).exists():
+                pending.append(PendingPost(workspace_id, name, channel, folder))
+    return pending
