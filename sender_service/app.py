@@ -10,7 +10,7 @@ from flask import Flask
 from sender_service.db.engine import resolve_database_url
 from sender_service.services import Services
 from sender_service.settings import load_settings
-from sender_service.web import api, health, redact, request_ids, webhooks
+from sender_service.web import api, auth, health, pages, redact, request_ids, webhooks
 from sender_service.web.errors import json_error
 
 
@@ -24,9 +24,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = app.config.get("SETTINGS") or load_settings()
     app.extensions["replyline_services"] = Services(app.config["DATABASE_URL"], settings)
     request_ids.init_app(app)
+    auth.init_app(app, settings)
+    # CSRF guards every form by default; the JSON API checks it itself for session callers
+    # (web/access.py), and webhooks and health are never called with the pages' cookie.
+    for blueprint in (api.bp, webhooks.bp, health.bp):
+        auth.csrf.exempt(blueprint)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
     # Routing errors (404, 405) happen before any blueprint is chosen.
     app.register_error_handler(404, json_error)
     app.register_error_handler(405, json_error)
