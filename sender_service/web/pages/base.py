@@ -113,3 +113,41 @@ def _signed_in_only() -> Any:
 
 bp.register_error_handler(HTTPException, html_error)
 bp.after_request(security_headers)
+
+
+@bp.app_template_filter("num")
+def _num(value: Any) -> str:
+    return "—" if value is None else f"{int(value):,}"
+
+
+@bp.app_template_filter("pct")
+def _pct(value: Any) -> str:
+    return "—" if value is None else f"{float(value) * 100:.1f} %"
+
+
+@bp.app_template_filter("duration")
+def _duration(seconds: Any) -> str:
+    if seconds is None:
+        return "—"
+    minutes = float(seconds) / 60
+    if minutes < 1:
+        return f"{float(seconds):.0f} s"
+    if minutes < 90:
+        return f"{minutes:.0f} min"
+    return f"{minutes / 60:.1f} h"
+
+
+@bp.app_template_filter("when")
+def _when(moment: datetime | None) -> str:
+    return "—" if moment is None else f"{moment.astimezone(UTC):%d %b %Y, %H:%M} UTC"
+
+
+@bp.app_template_filter("arm")
+def _arm(mode: str | None) -> str:
+    return {"AI_AUTO_SEND": "AI", "SETTER_MANAGED": "Setter"}.get(mode or "", mode or "—")
+
+
+@bp.app_template_filter("lead_name")
+def _lead_name(lead: Any) -> str:
+    name = " ".join(p for p in (lead.first_name, lead.last_name) if p)
+    return name or lead.email or "Unnamed lead"
