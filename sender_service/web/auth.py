@@ -79,7 +79,8 @@ def _session_key(settings: Settings) -> str:
 
 
 def init_app(app: Flask, settings: Settings) -> None:
-    app.config.setdefault("SECRET_KEY", _session_key(settings))
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _session_key(settings)
     https = settings.public_base_url.startswith("https://")
     app.config.update(
         SESSION_COOKIE_NAME="replyline_session",
