@@ -17,6 +17,7 @@ import shutil
 import uuid
 import zipfile
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +89,7 @@ def seeded(
         for name, value in env.items():
             patch.setenv(name, value)
         runner = CliRunner()
-        args = ["seed", "--workspaces", "2", "--leads", "120", "--random-seed", "5"]
+        args = ["seed", "--workspaces", "2", "--leads", "400", "--random-seed", "5"]
         seeded = runner.invoke(cli, [*args, "--as-of", "2026-11-20"], catch_exceptions=False)
         assert seeded.exit_code == 0, seeded.output
         refreshed = runner.invoke(cli, ["warehouse", "refresh"], catch_exceptions=False)
@@ -274,8 +275,11 @@ def test_pages_end_to_end(
     }
     with session_scope(url) as session:
         secret = rotate_webhook_secret(session.get_one(Workspace, ws_a))
+    payload = eb.lead_replied(9001)
+    arrived = datetime.now(UTC) - timedelta(minutes=42)  # so the queue shows a real wait
+    payload["data"]["reply"]["date_received"] = arrived.isoformat()
     status, body = service.post_json(
-        f"/webhooks/emailbison/{ws_a}", eb.lead_replied(9001), {"X-Replyline-Secret": secret}
+        f"/webhooks/emailbison/{ws_a}", payload, {"X-Replyline-Secret": secret}
     )
     assert status in (200, 202), body
     Worker(url, services=Services(url, settings)).run(drain=True)
@@ -285,6 +289,7 @@ def test_pages_end_to_end(
     item = sam.locator("article.queue-item", has_text="Dana")
     expect(item).to_contain_text("asks about a Tuesday slot")
     expect(item.locator("[data-testid=confidence]")).to_have_text("0.62")
+    expect(item.locator("[data-testid=waited]")).to_have_text("42 min")
     sid = sign_in(browser, service, "sid@agency.test")
     sid.goto(f"/review?workspace={ws_a}")  # a second setter opens the same draft
 
@@ -317,8 +322,8 @@ def test_pages_end_to_end(
     # Phone width: the lead page and the queue still read top to bottom.
     phone = sign_in(browser, service, "sam@agency.test", viewport={"width": 390, "height": 844})
     phone.goto(f"/leads/{lead_id}")
-    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     shot(phone, "lead-phone")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
 
     # Another workspace's lead is 404 (sam is no member of B), and so is its dashboard.
     with session_scope(url) as session:

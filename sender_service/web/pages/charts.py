@@ -9,7 +9,7 @@ from markupsafe import Markup
 
 from sender_service.reports.charts import STAGES
 
-_W, _H = 720, 260
+_W, _H = 620, 280
 _LEFT, _RIGHT, _TOP, _BOTTOM = 40, 12, 16, 46
 
 
@@ -59,6 +59,6 @@ def weekly_svg(weeks: Sequence[str], series: Mapping[str, Sequence[int]], title:
             f'<rect x="{x}" y="{_H - 14}" width="10" height="10" rx="2" fill="{colour}"/>'
             f'<text x="{x + 15}" y="{_H - 5}" class="legend">{escape(name)}</text>'
         )
-        x += 28 + 7 * len(name)
+        x += 30 + 8 * len(name)
     parts.append("</svg>")
     return Markup("".join(parts))

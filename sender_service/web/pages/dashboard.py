@@ -9,6 +9,7 @@ from typing import Any
 from flask import Response, render_template, request
 
 from sender_service.db.engine import session_scope
+from sender_service.definitions import HEADCOUNT_BUCKETS
 from sender_service.exports.chatgpt import chatgpt_export
 from sender_service.exports.filters import parse_filters
 from sender_service.reports.charts import STAGES
@@ -26,6 +27,7 @@ from sender_service.web.pages.charts import weekly_svg
 
 RECENT_WEEKS = 8
 _SEGMENT_LABELS = {"industry": "Industry", "headcount_bucket": "Headcount"}
+HEADCOUNT_ORDER = HEADCOUNT_BUCKETS
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -52,8 +54,15 @@ def _segments(marts: Marts) -> dict[str, list[dict[str, Any]]]:
                 "booking_rate": _ratio(t["booked_positive_leads"], t["positive_leads"]),
             }
         )
+
+    def order(kind: str, row: dict[str, Any]) -> tuple[Any, ...]:
+        # Headcount reads smallest to largest; industries by size.
+        if kind == "headcount_bucket" and row["value"] in HEADCOUNT_ORDER:
+            return (HEADCOUNT_ORDER.index(row["value"]),)
+        return (-row["leads"], row["value"])
+
     return {
-        _SEGMENT_LABELS.get(kind, kind): sorted(rows, key=lambda r: (-r["leads"], r["value"]))
+        _SEGMENT_LABELS.get(kind, kind): sorted(rows, key=lambda r: order(kind, r))
         for kind, rows in sorted(out.items())
     }
 
