@@ -232,9 +232,9 @@ def test_pages_end_to_end(
         spring_id = spring.id
     sam = sign_in(browser, service, "sam@agency.test")
     sam.goto(f"/campaigns?workspace={ws_a}")
-    row = sam.locator(f"tr[data-campaign-id='{spring_id}']")
-    expect(row.get_by_label("Mode")).to_be_disabled()
-    expect(row.get_by_role("button", name="Save")).to_have_count(0)
+    settings_row = sam.locator(f"tr[data-campaign-id='{spring_id}']")
+    expect(settings_row.get_by_label("Mode")).to_be_disabled()
+    expect(settings_row.get_by_role("button", name="Save")).to_have_count(0)
     refused = sam.request.post(
         f"/campaigns/{spring_id}",
         form={
@@ -250,9 +250,9 @@ def test_pages_end_to_end(
 
     # The admin switches Spring push to AI_AUTO_SEND; the history names them.
     admin.goto(f"/campaigns?workspace={ws_a}")
-    row = admin.locator(f"tr[data-campaign-id='{spring_id}']")
-    row.get_by_label("Mode").select_option("AI_AUTO_SEND")
-    row.get_by_role("button", name="Save").click()
+    settings_row = admin.locator(f"tr[data-campaign-id='{spring_id}']")
+    settings_row.get_by_label("Mode").select_option("AI_AUTO_SEND")
+    settings_row.get_by_role("button", name="Save").click()
     expect(admin.get_by_role("status")).to_contain_text("Saved Spring push: AI_AUTO_SEND")
     expect(admin.locator(f"tr[data-campaign-id='{spring_id}'] [data-testid=mode]")).to_have_text(
         "AI_AUTO_SEND"

@@ -55,7 +55,6 @@ def _signed_in(user: User) -> SignedInUser:
     return SignedInUser(user.id, user.email, _fingerprint(user.password_hash))
 
 
-@login_manager.user_loader
 def _load_user(session_id: str) -> SignedInUser | None:
     raw_id, _, fingerprint = session_id.partition(":")
     try:
@@ -94,6 +93,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         WTF_CSRF_TIME_LIMIT=12 * 3600,
         WTF_CSRF_SSL_STRICT=https,
     )
+    login_manager.user_loader(_load_user)
     login_manager.login_view = "auth.sign_in"
     login_manager.login_message = ""
     login_manager.session_protection = "strong"

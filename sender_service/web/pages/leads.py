@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import flash, redirect, render_template, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from sender_service.booking import get_booking_link, is_meeting_booked
@@ -30,7 +31,7 @@ from sender_service.web.pages.base import bp, database_url, member_of, membershi
 _THREAD_KINDS = frozenset({"inbound", "outbound"})
 
 
-def _lead_or_404(session: Any, raw_id: str) -> Lead:
+def _lead_or_404(session: Session, raw_id: str) -> Lead:
     lead = session.get(Lead, parse_id(raw_id))
     if lead is None:
         raise ApiError(404, "not found")
