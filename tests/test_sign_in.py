@@ -115,10 +115,11 @@ def test_failed_sign_ins_are_limited_per_email_and_address(
     db_url: str, people: dict[str, Any]
 ) -> None:
     client = _client(db_url)
-    here = {"environ_base": {"REMOTE_ADDR": "203.0.113.7"}}
+    here = {"REMOTE_ADDR": "203.0.113.7"}
     for _ in range(5):
-        assert _sign_in(client, people["email"], "wrong password!", **here).status_code == 401
-    locked = _sign_in(client, people["email"], **here)
+        failed = _sign_in(client, people["email"], "wrong password!", environ_base=here)
+        assert failed.status_code == 401
+    locked = _sign_in(client, people["email"], environ_base=here)
     assert locked.status_code == 429 and "Too many failed attempts" in locked.get_data(True)
     elsewhere = _sign_in(client, people["email"], environ_base={"REMOTE_ADDR": "198.51.100.9"})
     assert elsewhere.status_code == 302
