@@ -82,14 +82,15 @@ def _back(workspace_id: Any) -> Response:
 def update_campaign(campaign_id: str) -> Response:
     """Admin only. Validated as `replyline campaigns set-mode/update` validate; nothing changes
     unless every field is valid. A mode or threshold change is a history row with the user."""
-    with session_scope(database_url()) as session:
-        campaign = session.get(EmailCampaign, parse_id(campaign_id), with_for_update=True)
-        if campaign is None:
-            raise ApiError(404, "not found")
-        member_of(session, campaign.workspace_id, "admin")
-        form = request.form
-        try:
-            threshold = parse_threshold(form.get("threshold", ""))
+    form = request.form
+    try:
+        with session_scope(database_url()) as session:
+            campaign = session.get(EmailCampaign, parse_id(campaign_id), with_for_update=True)
+            if campaign is None:
+                raise ApiError(404, "not found")
+            member_of(session, campaign.workspace_id, "admin")
+            name, workspace_id = campaign.name, campaign.workspace_id
+            # Raising inside the transaction rolls back whatever an earlier field changed.
             set_timing(
                 campaign,
                 delay_min=parse_seconds(form.get("delay_min", ""), "the minimum delay"),
@@ -100,15 +101,15 @@ def update_campaign(campaign_id: str) -> Response:
                 session,
                 campaign,
                 form.get("mode", ""),
-                threshold,
+                parse_threshold(form.get("threshold", "")),
                 changed_by=caller().user_id,
             )
-        except CampaignError as exc:
-            session.rollback()
-            flash(f"{campaign.name}: {exc}", "error")
-        else:
-            flash(f"Saved {campaign.name}: {campaign.response_mode}.", "success")
-        return _back(campaign.workspace_id)
+            mode = campaign.response_mode
+    except CampaignError as exc:
+        flash(f"{name}: {exc}", "error")
+    else:
+        flash(f"Saved {name}: {mode}.", "success")
+    return _back(workspace_id)
 
 
 @bp.post("/workspaces/<workspace_id>/auto-send")
