@@ -80,7 +80,7 @@ def world(db_url: str, tmp_path: Any) -> dict[str, Any]:
 
 
 def _as(world: dict[str, Any], role: str) -> FlaskClient:
-    client = world["app"].test_client()
+    client: FlaskClient = world["app"].test_client()
     assert _sign_in(client, world["people"][role]).status_code == 302
     return client
 
