@@ -126,6 +126,7 @@ def app(seeded: dict[str, Any], stubs: Stubs) -> Iterator[tuple[Service, Setting
         ws.email_platform_url = stubs.platform_url
         store_secret(session, cipher(settings), ws.id, "email_platform_api_key", "eb-key")
         get_or_create_campaign(session, ws.id, "77", "Spring push")
+        get_or_create_campaign(session, ws.id, "88", "Summer webinar follow-up")
     with run_service(seeded["url"], settings) as service:
         yield service, settings
 
@@ -241,6 +242,7 @@ def test_pages_end_to_end(
     settings_row = sam.locator(f"tr[data-campaign-id='{spring_id}']")
     expect(settings_row.get_by_label("Mode")).to_be_disabled()
     expect(settings_row.get_by_role("button", name="Save")).to_have_count(0)
+    shot(sam, "campaigns-setter")
     refused = sam.request.post(
         f"/campaigns/{spring_id}",
         form={
@@ -288,10 +290,39 @@ def test_pages_end_to_end(
         f"/webhooks/emailbison/{ws_a}", payload, {"X-Replyline-Secret": secret}
     )
     assert status in (200, 202), body
+    # And an older reply in a SETTER_MANAGED campaign: its draft waits for a setter as well.
+    earlier = eb.event(
+        "LEAD_REPLIED",
+        lead=eb.lead(502, "omar@northwind.io")
+        | {
+            "first_name": "Omar",
+            "last_name": "Haddad",
+            "company": "Northwind Labs",
+            "title": "Head of Growth",
+        },
+        campaign={"id": 88, "name": "Summer webinar follow-up"},
+        reply=eb.reply(
+            9002,
+            from_email_address="omar@northwind.io",
+            from_name="Omar Haddad",
+            text_body="Yes, send me the recording and a few times for next week.",
+            date_received=(arrived - timedelta(hours=2)).isoformat(),
+        ),
+        sender_email=eb.SENDER,
+    )
+    status, body = service.post_json(
+        f"/webhooks/emailbison/{ws_a}", earlier, {"X-Replyline-Secret": secret}
+    )
+    assert status in (200, 202), body
     Worker(url, services=Services(url, settings)).run(drain=True)
     assert stubs.platform_sends() == []
 
     sam.goto(f"/review?workspace={ws_a}")
+    queue = sam.locator("article.queue-item")
+    expect(queue).to_have_count(2)
+    expect(queue.first).to_contain_text("Omar Haddad")  # oldest reply first
+    expect(queue.first).to_contain_text("Setter")
+    expect(queue.first.locator(".badge.warn", has_text="edited")).to_be_hidden()
     item = sam.locator("article.queue-item", has_text="Dana")
     expect(item).to_contain_text("asks about a Tuesday slot")
     expect(item.locator("[data-testid=confidence]")).to_have_text("0.62")

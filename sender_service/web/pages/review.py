@@ -111,7 +111,7 @@ def send(draft_id: str) -> Response:
     """Approve as drafted, or send the edited text (recorded as an edit)."""
     draft = _authorised(draft_id)
     edited = request.form.get("body", "").replace("\r\n", "\n").strip()
-    body = edited if edited and edited != draft.body.strip() else None
+    body = edited if edited and edited != draft.body.replace("\r\n", "\n").strip() else None
     result = send_draft(
         database_url(),
         draft.id,

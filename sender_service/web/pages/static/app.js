@@ -15,7 +15,10 @@ document.addEventListener("DOMContentLoaded", () => {
   // Tell the setter when they have edited the AI's draft.
   document.querySelectorAll("textarea[data-original]").forEach((area) => {
     const note = document.getElementById(area.dataset.note);
-    const update = () => { if (note) note.hidden = area.value.trim() === area.dataset.original.trim(); };
+    const plain = (text) => text.replace(/\r\n/g, "\n").trim();
+    const update = () => {
+      if (note) note.hidden = plain(area.value) === plain(area.dataset.original);
+    };
     area.addEventListener("input", update);
     update();
   });
