@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict, deque
+from collections import deque
 from datetime import UTC, datetime
 from typing import Final
 
@@ -63,13 +63,17 @@ class SignInLimiter:
     def __init__(self, limit: int = 5, window: float = 15 * 60) -> None:
         self.limit = limit
         self.window = window
-        self._failures: defaultdict[tuple[str, str], deque[float]] = defaultdict(deque)
+        self._failures: dict[tuple[str, str], deque[float]] = {}
         self._lock = threading.Lock()
 
     def _recent(self, key: tuple[str, str], now: float) -> deque[float]:
-        failures = self._failures[key]
+        """The key's failures inside the window; a key with none left is forgotten, so
+        guessing many emails does not grow memory beyond the window."""
+        failures = self._failures.get(key, deque())
         while failures and failures[0] <= now - self.window:
             failures.popleft()
+        if not failures:
+            self._failures.pop(key, None)
         return failures
 
     def retry_after(self, email: str, address: str) -> int:
@@ -84,7 +88,9 @@ class SignInLimiter:
     def failed(self, email: str, address: str) -> None:
         key, now = (email.strip().lower(), address), time.monotonic()
         with self._lock:
-            self._recent(key, now).append(now)
+            failures = self._recent(key, now)
+            failures.append(now)
+            self._failures[key] = failures
 
     def succeeded(self, email: str, address: str) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ from sender_service.app import create_app
 from sender_service.cli import cli
 from sender_service.db.engine import session_scope
 from sender_service.db.models import Lead, User
+from sender_service.passwords import SignInLimiter
 from sender_service.settings import load_settings
 from sender_service.users import add_member
 from tests import factories
@@ -182,3 +183,16 @@ def test_pages_of_another_workspace_are_404(db_url: str, people: dict[str, Any])
     assert client.get(f"/leads/{people['lead_b']}").status_code == 404
     assert client.get(f"/leads/{people['lead_a']}").status_code == 200
     assert client.get("/leads/not-a-uuid").status_code == 404
+
+
+def test_the_limiter_forgets_failures_outside_its_window(monkeypatch: Any) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr("sender_service.passwords.time.monotonic", lambda: clock[0])
+    limiter = SignInLimiter(limit=2, window=60)
+    limiter.failed("A@x.test", "1.2.3.4")
+    limiter.failed("a@x.test ", "1.2.3.4")
+    assert limiter.retry_after("a@x.test", "1.2.3.4") == 60
+    assert limiter.retry_after("a@x.test", "5.6.7.8") == 0
+    clock[0] += 61
+    assert limiter.retry_after("a@x.test", "1.2.3.4") == 0
+    assert limiter._failures == {}
