@@ -1,5 +1,5 @@
 # Replyline: `make demo` and `make test` are all a newcomer needs; both set everything up.
-.PHONY: install demo test lint serve worker bench dagster docs db-stop clean
+.PHONY: install chromium demo test lint serve worker bench dagster docs db-stop clean
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,7 +22,11 @@ $(VENV)/.installed: pyproject.toml
 demo: install
 	$(BIN)/replyline demo
 
-test: install
+# The browser tests drive Debian's chromium through Playwright (never `playwright install`).
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
+
+test: install chromium
 	$(BIN)/pytest
 
 lint: install

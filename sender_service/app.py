@@ -13,10 +13,12 @@ from sender_service.settings import load_settings
 from sender_service.web import (
     analytics,
     api,
+    auth,
     booking_webhooks,
     campaigns,
     exports,
     health,
+    pages,
     redact,
     request_ids,
     webhooks,
@@ -34,6 +36,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     settings = app.config.get("SETTINGS") or load_settings()
     app.extensions["replyline_services"] = Services(app.config["DATABASE_URL"], settings)
     request_ids.init_app(app)
+    auth.init_app(app, settings)
+    # CSRF guards every form by default; the JSON API checks it itself for session callers
+    # (web/access.py), and webhooks and health are never called with the pages' cookie.
+    json_api = (api.bp, analytics.bp, campaigns.bp, exports.bp)
+    for blueprint in (*json_api, webhooks.bp, booking_webhooks.bp, health.bp):
+        auth.csrf.exempt(blueprint)
     app.register_blueprint(health.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(booking_webhooks.bp)
@@ -41,6 +49,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(analytics.bp)
     app.register_blueprint(campaigns.bp)
     app.register_blueprint(exports.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(pages.bp)
     # Routing errors (404, 405) happen before any blueprint is chosen.
     app.register_error_handler(404, json_error)
     app.register_error_handler(405, json_error)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -12,23 +11,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 
 from sender_service.cli.common import CommandError, database_url, parse_uuid
 from sender_service.exports.chatgpt import ExportFilters, UnknownWorkspaceError, chatgpt_export
-
-
-def parse_moment(value: str | None, name: str) -> datetime | None:
-    """An ISO 8601 date or time; without a zone it is taken as UTC."""
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise CommandError(f"{name} must be an ISO 8601 date or time, not {value!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _names(value: str | None, default: tuple[str, ...]) -> frozenset[str]:
-    if value is None:
-        return frozenset(default)
-    return frozenset(v.strip().lower() for v in value.split(",") if v.strip())
+from sender_service.exports.filters import parse_filters
 
 
 def build_filters(
@@ -39,12 +22,13 @@ def build_filters(
     directions: str | None,
 ) -> ExportFilters:
     try:
-        return ExportFilters(
-            positive_only=positive_only,
-            occurred_from=parse_moment(occurred_from, "--from"),
-            occurred_to=parse_moment(occurred_to, "--to"),
-            channels=_names(channels, ("email", "sms")),
-            directions=_names(directions, ("inbound", "outbound")),
+        return parse_filters(
+            positive_only,
+            occurred_from,
+            occurred_to,
+            channels,
+            directions,
+            names=("--from", "--to"),
         )
     except ValueError as exc:
         raise CommandError(str(exc)) from None

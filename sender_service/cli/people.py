@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from sender_service import api_tokens
@@ -9,6 +11,7 @@ from sender_service.cli.common import CommandError, database_url, echo_json
 from sender_service.cli.lookups import workspace_or_fail
 from sender_service.db.engine import session_scope
 from sender_service.db.models import ROLES
+from sender_service.passwords import PasswordError, set_password
 from sender_service.users import add_member, find_user, valid_email
 
 
@@ -20,7 +23,7 @@ def _email(ctx: click.Context, param: click.Parameter, value: str) -> str:
 
 @click.group()
 def user() -> None:
-    """Users and their role in each workspace."""
+    """Users, their role in each workspace, and their sign-in password."""
 
 
 @user.command("create")
@@ -45,6 +48,26 @@ def create_user(email: str, workspace_id: str, role: str, as_json: bool) -> None
     else:
         verb = "created user" if created else "user"
         click.echo(f"{verb} {view['email']} is {role} in workspace {view['workspace_id']}")
+
+
+@user.command("set-password")
+@click.option("--email", required=True, callback=_email)
+def set_password_command(email: str) -> None:
+    """Set EMAIL's sign-in password for the pages: read from stdin when piped, else asked twice
+    at a hidden prompt. Other browsers signed in as the user are signed out."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    with session_scope(database_url()) as session:
+        person = find_user(session, email)
+        if person is None:
+            raise CommandError(f"no user {email}; create one with `replyline user create`")
+        try:
+            set_password(session, person, password)
+        except PasswordError as exc:
+            raise CommandError(str(exc)) from None
+    click.echo(f"password set for {email}")
 
 
 @click.group()

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from sender_service.db.engine import session_scope
 from sender_service.db.models import AIDraft, Lead
+from sender_service.sending.review import reject_draft, set_ai_paused
 from sender_service.sending.system_sender import send_draft
 from sender_service.services import Services
 from sender_service.web.access import current_caller, require_role
@@ -82,25 +83,21 @@ def send(draft_id: str) -> Any:
 @bp.post("/drafts/<draft_id>/reject")
 def reject(draft_id: str) -> Any:
     _, draft = _authorised_draft(_draft_id(draft_id), "setter")
-    with session_scope(_url()) as session:
-        row = session.get_one(AIDraft, draft.id, with_for_update=True)
-        if row.status not in ("pending", "scheduled"):
-            raise ApiError(409, f"the draft is already {row.status}", status=row.status)
-        row.status = "rejected"
+    if (status := reject_draft(_url(), draft.id)) is not None:
+        raise ApiError(409, f"the draft is already {status}", status=status)
     return jsonify(status="rejected")
 
 
 def _set_ai_paused(raw_lead_id: str, paused: bool) -> Any:
-    """Setter or admin. Pausing stops AI sends to the lead, scheduled ones included (the skip
-    rules are re-checked just before any send); resuming lets the next replies be answered."""
+    """Setter or admin."""
     lead_id = _draft_id(raw_lead_id)
     with session_scope(_url()) as session:
         caller = current_caller(session)
-        lead = session.get(Lead, lead_id, with_for_update=True)
+        lead = session.get(Lead, lead_id)
         if lead is None:
             raise ApiError(404, "not found")
         require_role(session, caller, lead.workspace_id, "setter")
-        lead.ai_paused = paused
+    set_ai_paused(_url(), lead_id, paused)
     return jsonify(lead_id=str(lead_id), ai_paused=paused)
 
 

@@ -35,6 +35,8 @@ def _status(*values: str, **extra: dict[str, Any]) -> dict[str, Any]:
 
 
 _UUID = {"type": "string", "format": "uuid"}
+# An API token, or the pages' signed-in session together with its CSRF token.
+_CALLER: list[dict[str, list[str]]] = [{"bearer": []}, {"session": [], "csrf": []}]
 
 
 def _emailbison_webhook() -> dict[str, Any]:
@@ -147,7 +149,7 @@ def _header(name: str) -> dict[str, Any]:
 def _draft_action(summary: str, ok: dict[str, Any], body: bool) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": summary,
-        "security": [{"bearer": []}],
+        "security": _CALLER,
         "parameters": [{"name": "draft_id", "in": "path", "required": True, "schema": _UUID}],
         "responses": {
             "200": _json("Done", ok),
@@ -174,7 +176,7 @@ def _lead_ai_switch(summary: str) -> dict[str, Any]:
     return {
         "post": {
             "summary": summary,
-            "security": [{"bearer": []}],
+            "security": _CALLER,
             "parameters": [{"name": "lead_id", "in": "path", "required": True, "schema": _UUID}],
             "responses": {
                 "200": _json(
@@ -454,6 +456,15 @@ def openapi_document() -> dict[str, Any]:
         },
         "components": {
             "schemas": schemas,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "replyline_session"},
+                "csrf": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "X-CSRFToken",
+                    "description": "The pages' CSRF token; needed with the session cookie",
+                },
+            },
         },
     }

@@ -1,0 +1,28 @@
+"""What a person does to a draft or a lead, shared by the JSON API and the pages.
+
+The caller has already checked the user's role; these only change state, atomically.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sender_service.db.engine import session_scope
+from sender_service.db.models import AIDraft, Lead
+
+
+def reject_draft(url: str, draft_id: uuid.UUID) -> str | None:
+    """Reject a pending or scheduled draft; else its current status (someone got there first)."""
+    with session_scope(url) as session:
+        row = session.get_one(AIDraft, draft_id, with_for_update=True)
+        if row.status not in ("pending", "scheduled"):
+            return row.status
+        row.status = "rejected"
+    return None
+
+
+def set_ai_paused(url: str, lead_id: uuid.UUID, paused: bool) -> None:
+    """Pausing stops AI sends to the lead, scheduled ones included (the skip rules are
+    re-checked just before any send); resuming lets the next replies be answered."""
+    with session_scope(url) as session:
+        session.get_one(Lead, lead_id, with_for_update=True).ai_paused = paused

@@ -1,0 +1,139 @@
+"""`/review`: drafts waiting for a person, oldest reply first; approve, edit then send, reject.
+
+Two setters on one draft: `send_draft` sends exactly once, and the second is told it was
+handled."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from sqlalchemy import and_, exists, or_, select
+from werkzeug.wrappers import Response
+
+from sender_service.db.engine import session_scope
+from sender_service.db.models import AIDraft, AutoSendDecision, EmailCampaign, Lead, Message
+from sender_service.sending.review import reject_draft
+from sender_service.sending.system_sender import send_draft
+from sender_service.web.errors import ApiError
+from sender_service.web.pages.base import (
+    bp,
+    caller,
+    chosen_member,
+    database_url,
+    member_of,
+    parse_id,
+    services,
+    waited,
+)
+
+_NEEDS_REVIEW = exists().where(
+    AutoSendDecision.ai_draft_id == AIDraft.id, AutoSendDecision.action == "needs_review"
+)
+
+_SEND_OUTCOMES = {
+    "already_handled": ("Someone already handled this draft; nothing was sent again.", "info"),
+    "skipped": ("Not sent: the lead can no longer be answered (opted out or superseded).", "error"),
+    "unsendable": ("Not sent: the message cannot be sent as written.", "error"),
+    "not_sent": ("Not sent: the email platform refused it. Try again shortly.", "error"),
+    "unknown": (
+        "The platform did not confirm the send. Check the thread before trying again.",
+        "error",
+    ),
+}
+
+
+def _latest_reason(session: Any, draft_id: Any) -> str | None:
+    reason: str | None = session.execute(
+        select(AutoSendDecision.reason)
+        .where(AutoSendDecision.ai_draft_id == draft_id)
+        .order_by(AutoSendDecision.decided_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return reason
+
+
+@bp.get("/review")
+def review() -> Any:
+    now = datetime.now(UTC)
+    with session_scope(database_url()) as session:
+        member, members = chosen_member(session)
+        rows = session.execute(
+            select(AIDraft, Lead, EmailCampaign, Message)
+            .join(Lead, Lead.id == AIDraft.lead_id)
+            .join(EmailCampaign, EmailCampaign.id == Lead.email_campaign_id)
+            .join(Message, Message.id == AIDraft.inbound_message_id)
+            .where(
+                AIDraft.workspace_id == member.workspace_id,
+                AIDraft.status == "pending",
+                or_(
+                    EmailCampaign.response_mode == "SETTER_MANAGED",
+                    and_(EmailCampaign.response_mode == "AI_AUTO_SEND", _NEEDS_REVIEW),
+                ),
+            )
+            .order_by(Message.occurred_at, AIDraft.created_at)
+        ).all()
+        items = [
+            {
+                "draft": draft,
+                "lead": lead,
+                "campaign": campaign,
+                "inbound": inbound,
+                "waited": waited(inbound.occurred_at, now),
+                "reason": _latest_reason(session, draft.id)
+                if campaign.response_mode == "AI_AUTO_SEND"
+                else None,
+            }
+            for draft, lead, campaign, inbound in rows
+        ]
+        return render_template(
+            "review.html", member=member, members=members, active="review", items=items
+        )
+
+
+def _authorised(raw_id: str) -> AIDraft:
+    with session_scope(database_url()) as session:
+        draft = session.get(AIDraft, parse_id(raw_id))
+        if draft is None:
+            raise ApiError(404, "not found")
+        member_of(session, draft.workspace_id, "setter")
+        session.expunge(draft)
+        return draft
+
+
+def _back(draft: AIDraft) -> Response:
+    return redirect(url_for("pages.review", workspace=draft.workspace_id))
+
+
+@bp.post("/review/<draft_id>/send")
+def send(draft_id: str) -> Response:
+    """Approve as drafted, or send the edited text (recorded as an edit)."""
+    draft = _authorised(draft_id)
+    edited = request.form.get("body", "").replace("\r\n", "\n").strip()
+    body = edited if edited and edited != draft.body.replace("\r\n", "\n").strip() else None
+    result = send_draft(
+        database_url(),
+        draft.id,
+        services().repliers,
+        sent_by="setter",
+        body=body,
+        user_id=caller().user_id,
+    )
+    if result.status == "sent":
+        flash("Sent" + (" with your edits." if body else "."), "success")
+    else:
+        message, category = _SEND_OUTCOMES[result.status]
+        flash(message, category)
+    return _back(draft)
+
+
+@bp.post("/review/<draft_id>/reject")
+def reject(draft_id: str) -> Response:
+    draft = _authorised(draft_id)
+    status = reject_draft(database_url(), draft.id)
+    if status is None:
+        flash("Draft rejected; the lead stays with you.", "success")
+    else:
+        flash(f"Someone already handled this draft (it is {status}).", "info")
+    return _back(draft)
