@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sender_service.booking_sync.record import BookingUpdate
 from sender_service.ingest.events import PayloadError
-from sender_service.providers.calendly import parse_time
+from sender_service.providers.http import parse_time
 
 PROVIDER: Final = "CALENDLY"
 DEFAULT_TOLERANCE_SECONDS: Final = 180

@@ -25,8 +25,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sender_service.booking_sync.record import BookingUpdate
 from sender_service.definitions import normalize_appointment_status
 from sender_service.ingest.events import MessageInfo, PayloadError
-from sender_service.providers.calendly import parse_time
 from sender_service.providers.ghl import SMS_SOURCE
+from sender_service.providers.http import parse_time
 
 PROVIDER: Final = "GHL"
 APPOINTMENT_TYPES: Final = ("AppointmentCreate", "AppointmentUpdate", "AppointmentDelete")

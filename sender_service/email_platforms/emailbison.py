@@ -11,6 +11,7 @@ from typing import Any, Final
 import httpx2
 
 from sender_service.email_platforms.base import EmailPlatformError, PlatformCampaign
+from sender_service.providers.http import BearerClient
 from sender_service.sending.errors import NotSent, OutcomeUnknown
 
 # A platform's reply ids and its sent-email ids are different id spaces (DESIGN.md §3).
@@ -21,31 +22,13 @@ SENT_EMAIL_SOURCE: Final = "emailbison_sent_email"
 MAX_PAGES: Final = 1_000
 
 
-class EmailBisonClient:
+class EmailBisonClient(BearerClient):
     # Our replies become platform replies: the id space a webhook echoing them would use.
     source: Final = REPLY_SOURCE
 
-    def __init__(
-        self,
-        base_url: str,
-        api_key: str,
-        *,
-        timeout: float = 20.0,
-    ) -> None:
-        self._http = httpx2.Client(
-            base_url=base_url.rstrip("/") + "/api",
-            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
-            timeout=timeout,
-        )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> EmailBisonClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __init__(self, base_url: str, api_key: str, *, timeout: float = 20.0) -> None:
+        # The workspace stores the instance's base URL; the API lives under /api.
+        super().__init__(base_url.rstrip("/") + "/api", api_key, timeout=timeout)
 
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
         """One call; the JSON body, or EmailPlatformError naming the status (not the key)."""

@@ -12,6 +12,8 @@ from typing import Any, Final
 
 import httpx2
 
+from sender_service.providers.http import BearerClient, parse_time
+
 MAX_PAGES: Final = 50
 
 
@@ -28,32 +30,10 @@ class Invitee:
     created_at: datetime | None
 
 
-def parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-class CalendlyClient:
+class CalendlyClient(BearerClient):
     def __init__(self, base_url: str, token: str, *, timeout: float = 20.0) -> None:
-        self._http = httpx2.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
-            timeout=timeout,
-        )
+        super().__init__(base_url, token, timeout=timeout)
         self._organization: str | None = None
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> CalendlyClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         try:

@@ -12,6 +12,7 @@ from typing import Any, Final
 
 import httpx2
 
+from sender_service.providers.http import BearerClient, parse_time
 from sender_service.sending.errors import NotSent, OutcomeUnknown
 
 SMS_SOURCE: Final = "ghl_sms"
@@ -31,36 +32,14 @@ class Appointment:
     calendar_id: str | None
 
 
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-class GHLClient:
+class GHLClient(BearerClient):
     source: Final = SMS_SOURCE
 
     def __init__(
         self, base_url: str, api_key: str, location_id: str | None, *, timeout: float = 20.0
     ) -> None:
+        super().__init__(base_url, api_key, timeout=timeout)
         self._location_id = location_id
-        self._http = httpx2.Client(
-            base_url=base_url.rstrip("/"),
-            headers={"Authorization": f"Bearer {api_key}", "Accept": "application/json"},
-            timeout=timeout,
-        )
-
-    def close(self) -> None:
-        self._http.close()
-
-    def __enter__(self) -> GHLClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def _request(self, method: str, path: str, version: str, **kwargs: Any) -> Any:
         try:
@@ -138,7 +117,7 @@ class GHLClient:
                 Appointment(
                     id=str(event["id"]),
                     status=str(status),
-                    start_time=_parse_time(event.get("startTime")),
+                    start_time=parse_time(event.get("startTime")),
                     calendar_id=event.get("calendarId"),
                 )
             )
