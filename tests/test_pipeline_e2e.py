@@ -275,6 +275,8 @@ def test_skip_opted_out_lead(
     post(service, setup, eb.lead_replied(9001))
     drain(db_url, setup)
     assert "opted out" in _skip_reason(db_url)
+    (draft,) = rows(db_url, AIDraft)
+    assert draft.status == "rejected"
     assert outbound(db_url) == [] and stubs.slack_posts() == []
 
 
@@ -287,6 +289,8 @@ def test_skip_setter_already_answered(
     post(service, setup, later)
     drain(db_url, setup)
     assert "setter already answered" in _skip_reason(db_url)
+    (draft,) = rows(db_url, AIDraft)
+    assert draft.status == "superseded"  # closed: it will never go out
     assert [m.sent_by for m in outbound(db_url)] == ["setter"]
     assert stubs.platform_sends() == [] and stubs.slack_posts() == []
 
@@ -299,6 +303,8 @@ def test_skip_paused_lead(
         session.execute(update(Lead).values(ai_paused=True))
     drain(db_url, setup)
     assert "took the lead over" in _skip_reason(db_url)
+    (draft,) = rows(db_url, AIDraft)
+    assert draft.status == "pending"  # a setter may still use it
     assert outbound(db_url) == [] and stubs.slack_posts() == []
 
 

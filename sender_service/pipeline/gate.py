@@ -65,6 +65,20 @@ _SKIP_RULES: tuple[tuple[str, str, str], ...] = (
 )
 
 
+# A skipped draft is closed when it can never go out; after a pause or the kill switch it
+# stays open, so a setter may still use it.
+_STATUS_AFTER_SKIP: dict[str, str] = {
+    "superseded": "superseded",
+    "setter_answered": "superseded",
+    "opted_out": "rejected",
+    "blacklisted": "rejected",
+}
+
+
+def draft_status_after(skip: Skip, current: str) -> str:
+    return _STATUS_AFTER_SKIP.get(skip.code, current)
+
+
 def skip_reason(facts: SkipFacts) -> Skip | None:
     """Why the draft must not go out and nobody needs to be told, or None."""
     for fact, code, reason in _SKIP_RULES:

@@ -22,7 +22,13 @@ from sender_service.db.models import AIDraft, AutoSendDecision, Message, Notific
 from sender_service.definitions import POSITIVE_SENTIMENTS
 from sender_service.pipeline import facts, takeover, timing
 from sender_service.pipeline.context import InboundReply, load_inbound, reply_context
-from sender_service.pipeline.gate import Decision, GateFacts, decide
+from sender_service.pipeline.gate import (
+    Decision,
+    GateFacts,
+    decide,
+    draft_status_after,
+    skip_reason,
+)
 from sender_service.pipeline.takeover import OPEN_DRAFT_STATUSES
 from sender_service.templates import render
 
@@ -164,6 +170,9 @@ def process_inbound(
     decision = decide(gate)
     _record(session, inbound, draft, decision, gate)
     outcome.decision = decision
+    skip = skip_reason(gate.skip) if decision.action == "skip" else None
+    if skip is not None:
+        draft.status = draft_status_after(skip, draft.status)
     if decision.action in ("send_now", "send_later"):
         run_at = gate.send_at if decision.action == "send_later" else None
         if run_at is not None:

@@ -24,7 +24,7 @@ from sender_service.db.engine import session_scope
 from sender_service.db.models import AIDraft, AutoSendDecision, Lead, Message, Workspace
 from sender_service.pipeline import facts
 from sender_service.pipeline.context import load_inbound
-from sender_service.pipeline.gate import skip_reason
+from sender_service.pipeline.gate import draft_status_after, skip_reason
 from sender_service.pipeline.takeover import close_open_drafts
 from sender_service.sending.errors import NotSent, OutcomeUnknown
 from sender_service.sending.recovery import enqueue_reconcile
@@ -33,14 +33,6 @@ from sender_service.templates import render
 log = logging.getLogger(__name__)
 
 SendStatus = Literal["sent", "already_handled", "skipped", "unsendable", "not_sent", "unknown"]
-# A skipped AI send leaves its draft superseded or rejected when it can never go out; after a
-# pause or the kill switch it stays pending, so a setter may still use it.
-_STATUS_AFTER_SKIP = {
-    "superseded": "superseded",
-    "setter_answered": "superseded",
-    "opted_out": "rejected",
-    "blacklisted": "rejected",
-}
 
 
 class ThreadReplier(Protocol):
@@ -137,7 +129,7 @@ def _claim(
                     facts.skip_facts(session, workspace, lead, inbound_message, draft)
                 )
                 if skip:
-                    draft.status = _STATUS_AFTER_SKIP.get(skip.code, "pending")
+                    draft.status = draft_status_after(skip, "pending")
                     session.add(
                         AutoSendDecision(
                             workspace_id=workspace.id,
