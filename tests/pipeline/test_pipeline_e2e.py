@@ -7,16 +7,13 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pytest_httpserver import HTTPServer
 from sqlalchemy import select, update
 from werkzeug import Response
 
 from sender_service.api_tokens import issue_token
-from sender_service.credentials import cipher, store_secret
 from sender_service.db.engine import session_scope
 from sender_service.db.models import (
     AIDraft,
@@ -33,44 +30,8 @@ from sender_service.services import Services
 from sender_service.users import add_member
 from sender_service.workspaces import create_workspace
 from tests import emailbison_payloads as eb
-from tests.service import Service, run_service
+from tests.service import Service
 from tests.stubs import Stubs, completion
-
-
-@pytest.fixture
-def stubs(httpserver: HTTPServer) -> Stubs:
-    return Stubs(httpserver)
-
-
-@pytest.fixture
-def setup(db_url: str, stubs: Stubs) -> dict[str, Any]:
-    """A Calendly workspace with EmailBison credentials; campaign 77 auto-sends."""
-    settings = stubs.settings()
-    with session_scope(db_url) as session:
-        ws, secret = create_workspace(
-            session,
-            name="Acme",
-            booking_provider="CALENDLY",
-            calendly_scheduling_url="https://calendly.com/acme/intro",
-            email_platform_url=stubs.platform_url,
-            review_slack_email="jon@acme.test",
-        )
-        store_secret(session, cipher(settings), ws.id, "email_platform_api_key", "eb-key")
-        session.add(
-            EmailCampaign(
-                workspace_id=ws.id,
-                external_id="77",
-                name="Spring push",
-                response_mode="AI_AUTO_SEND",
-            )
-        )
-    return {"workspace_id": ws.id, "secret": secret, "settings": settings}
-
-
-@pytest.fixture
-def service(db_url: str, setup: dict[str, Any]) -> Iterator[Service]:
-    with run_service(db_url, setup["settings"]) as running:
-        yield running
 
 
 def post(service: Service, setup: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
