@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import http.client
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -26,32 +25,13 @@ from sender_service.api_tokens import issue_token
 from sender_service.db import migrate
 from sender_service.db.engine import resolve_database_url, session_scope
 from sender_service.db.urls import with_database
+from sender_service.local_http import free_port, wait_until_healthy
 from sender_service.users import add_member
 
 LEADS = 10_000
 CLIENTS = 8
 REQUESTS_PER_CLIENT = 100
 TARGET_P95_MS = 50.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def _wait(port: int, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("the service did not start")
 
 
 def _client(port: int, path: str, token: str, out: list[float], errors: list[int]) -> None:
@@ -97,7 +77,7 @@ def main() -> None:
             with session_scope(url) as session:
                 user = add_member(session, "bench-viewer@example.test", workspace, "viewer")[0]
                 token = issue_token(session, user)[1]
-            port = _free_port()
+            port = free_port()
             gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
             service = subprocess.Popen(
                 [
@@ -117,7 +97,7 @@ def main() -> None:
                 stderr=subprocess.DEVNULL,
             )
             try:
-                _wait(port)
+                wait_until_healthy(port, timeout=60)
                 path = f"/api/analytics/campaigns?workspace_id={workspace}"
                 warm: list[float] = []
                 # Warm-up: the first request per worker reads the marts; the answer is then

@@ -26,6 +26,7 @@ import psycopg
 
 from bench._scratch import scratch_database
 from sender_service.db.engine import session_scope
+from sender_service.local_http import free_port, wait_until_healthy
 from sender_service.workspaces import create_workspace
 
 CLIENTS = 8
@@ -72,7 +73,7 @@ def payload(n: int) -> bytes:
 
 @contextmanager
 def gunicorn(app: str, env: dict[str, str]) -> Iterator[int]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", *GUNICORN]
         + [app],
@@ -82,29 +83,11 @@ def gunicorn(app: str, env: dict[str, str]) -> Iterator[int]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
+        wait_until_healthy(port)
         yield port
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def load(port: int, path: str, first: int, count: int) -> tuple[float, list[float]]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -44,6 +43,7 @@ from sender_service.db.models import (
 from sender_service.db.urls import libpq_url, with_database
 from sender_service.demo.recorder import Recorder
 from sender_service.demo.replay import Campaigns, payloads
+from sender_service.local_http import free_port, wait_until_healthy
 from sender_service.reports.scheduled import write_chatgpt_zip
 from sender_service.reports.weekly import last_complete_week, write_weekly_report
 from sender_service.seed.load import SeedRequest
@@ -124,17 +124,10 @@ def stage(
     return staged, counts
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
 def processes(staged: Stage, recorder: Recorder, log_dir: Path) -> Iterator[int]:
     """The service and a worker as separate processes, as in production; stopped on exit."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": staged.url,
@@ -159,7 +152,10 @@ def processes(staged: Stage, recorder: Recorder, log_dir: Path) -> Iterator[int]
                 stderr=subprocess.STDOUT,
             )
             started.append((proc, log))
-        _wait_healthy(port)
+        try:
+            wait_until_healthy(port)
+        except TimeoutError:
+            raise RuntimeError("the demo service did not start; see var/demo/service.log") from None
         yield port
     finally:
         for proc, _ in started:
@@ -170,19 +166,6 @@ def processes(staged: Stage, recorder: Recorder, log_dir: Path) -> Iterator[int]
             except subprocess.TimeoutExpired:
                 proc.kill()
             log.close()
-
-
-def _wait_healthy(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("the demo service did not start; see var/demo/service.log")
 
 
 def replay(staged: Stage, port: int, echo: Echo) -> list[uuid.UUID]:

@@ -83,6 +83,23 @@ def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stor
     )
 
 
+def _message_columns(message: MessageInfo) -> dict[str, Any]:
+    """The message's own columns, as both store paths write them."""
+    return {
+        "direction": message.direction,
+        "subject": message.subject,
+        "body": message.body,
+        "from_address": message.from_address,
+        "to_address": message.to_address,
+        "platform_tag": message.platform_tag,
+        "is_automated_reply": message.is_automated_reply,
+        "sent_by": message.sent_by,
+        "delivery_status": "sent" if message.direction == "outbound" else None,
+        "source": message.source,
+        "external_id": message.external_id,
+    }
+
+
 def store_message(
     session: Session,
     workspace_id: uuid.UUID,
@@ -266,18 +283,8 @@ def _insert_message(
         "workspace_id": workspace_id,
         "lead_id": lead_id,
         "email_campaign_id": campaign_id,
-        "direction": message.direction,
         "channel": message.channel,
-        "subject": message.subject,
-        "body": message.body,
-        "from_address": message.from_address,
-        "to_address": message.to_address,
-        "platform_tag": message.platform_tag,
-        "is_automated_reply": message.is_automated_reply,
-        "sent_by": message.sent_by,
-        "delivery_status": "sent" if message.direction == "outbound" else None,
-        "source": message.source,
-        "external_id": message.external_id,
+        **_message_columns(message),
         "thread_ref": message.thread_ref,
     }
     if message.occurred_at is not None:
@@ -367,17 +374,7 @@ def store_event_fast(
             "campaign": campaign.external_id,
             "lead": lead.external_id,
             **{f: getattr(lead, f) for f in _LEAD_FIELDS},
-            "direction": message.direction,
-            "subject": message.subject,
-            "body": message.body,
-            "from_address": message.from_address,
-            "to_address": message.to_address,
-            "platform_tag": message.platform_tag,
-            "is_automated_reply": message.is_automated_reply,
-            "sent_by": message.sent_by,
-            "delivery_status": "sent" if message.direction == "outbound" else None,
-            "source": message.source,
-            "external_id": message.external_id,
+            **_message_columns(message),
             "thread_ref": Jsonb(message.thread_ref),
             "occurred_at": message.occurred_at,
             "job_kind": CLASSIFY_REPLY,
