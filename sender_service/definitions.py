@@ -102,6 +102,8 @@ _APPOINTMENT_ALIASES: Final[dict[str, str]] = {
     "new": "confirmed",
     "booked": "confirmed",
     "confirmed": "confirmed",
+    "active": "confirmed",
+    "completed": "showed",
     "cancelled": "canceled",
     "canceled": "canceled",
     "invalid": "canceled",

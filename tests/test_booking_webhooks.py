@@ -14,7 +14,13 @@ from sqlalchemy import func, select
 from sender_service.booking import is_meeting_booked
 from sender_service.credentials import cipher, store_secret
 from sender_service.db.engine import session_scope
-from sender_service.db.models import BookingEvent, Lead, UnmatchedBooking, Workspace
+from sender_service.db.models import (
+    BookingEvent,
+    Lead,
+    UnmatchedBooking,
+    WebhookDelivery,
+    Workspace,
+)
 from sender_service.workspaces import create_workspace
 from tests import booking_payloads as bp
 from tests import emailbison_payloads as eb
@@ -183,13 +189,22 @@ def test_calendly_refuses_bad_or_stale_signatures_and_stores_nothing(
     assert not lead_state(db_url, ws["lead"])[1]
 
 
-def test_calendly_malformed_payload_is_400_naming_the_field(
+def held(db_url: str) -> list[tuple[str, str | None]]:
+    with session_scope(db_url) as session:
+        rows = session.execute(
+            select(WebhookDelivery).where(WebhookDelivery.outcome == "held")
+        ).scalars()
+        return [(r.provider, r.error_field) for r in rows]
+
+
+def test_calendly_unusable_payload_is_held_naming_the_field(
     db_url: str, env: dict[str, Any], service: Service
 ) -> None:
     payload = bp.invitee("invitee.created", 1)
     del payload["payload"]["scheduled_event"]
     status, answer = calendly(service, env["CALENDLY"]["id"], payload)
-    assert status == 400 and answer["field"] == "payload.scheduled_event"
+    assert (status, answer) == (202, {"status": "held"})
+    assert held(db_url) == [("calendly", "payload.scheduled_event")]
     assert count(db_url, BookingEvent) == 0
 
 
@@ -310,16 +325,17 @@ def test_a_stray_provider_never_books_or_revives_a_lead(
     assert lead.ghl_appointment_id == "apt-9" and not booked
 
 
-def test_ghl_malformed_is_400_and_other_types_are_ignored(
+def test_ghl_unusable_is_held_and_other_types_are_ignored(
     db_url: str, env: dict[str, Any], service: Service
 ) -> None:
     ws = env["GHL"]
     payload = bp.appointment("AppointmentCreate", "apt-1", "ct-1")
     del payload["appointment"]["id"]
-    status, answer = ghl(service, ws, payload)
-    assert status == 400 and answer["field"] == "appointment.id"
-    status, answer = ghl(service, ws, bp.appointment("AppointmentCreate", "a", "ct-1", "weird"))
-    assert status == 400 and answer["field"] == "appointment.appointmentStatus"
+    assert ghl(service, ws, payload) == (202, {"status": "held"})
+    assert held(db_url) == [("ghl", "appointment.id")]
+    # A status GHL may add one day is kept in the journal and changes nothing.
+    weird = bp.appointment("AppointmentCreate", "a", "ct-1", "weird")
+    assert ghl(service, ws, weird) == (200, {"status": "ignored"})
     assert ghl(service, ws, {"type": "ContactCreate", "locationId": "loc-1"}) == (
         200,
         {"status": "ignored"},

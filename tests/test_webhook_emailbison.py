@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 import time
@@ -13,7 +14,14 @@ import pytest
 from sqlalchemy import func, select
 
 from sender_service.db.engine import session_scope
-from sender_service.db.models import CampaignModeChange, EmailCampaign, Job, Lead, Message
+from sender_service.db.models import (
+    CampaignModeChange,
+    EmailCampaign,
+    Job,
+    Lead,
+    Message,
+    WebhookDelivery,
+)
 from tests import emailbison_payloads as eb
 from tests.service import Service
 
@@ -314,7 +322,7 @@ def test_chunked_body_under_the_cap_is_accepted(service, workspace):
     assert status == 202
 
 
-def test_malformed_json_is_400(service, workspace):
+def test_malformed_json_is_400_and_journaled(db_url, service, workspace):
     status, body = service.request(
         "POST",
         f"/webhooks/emailbison/{workspace[0]}",
@@ -323,6 +331,15 @@ def test_malformed_json_is_400(service, workspace):
     )
     assert status == 400
     assert body["error"] == "body is not valid JSON"
+    with session_scope(db_url) as session:
+        row = session.execute(select(WebhookDelivery)).scalar_one()
+        assert (row.outcome, row.error, row.body) == (
+            "rejected",
+            "body is not valid JSON",
+            b'{"event": ',
+        )
+        # The secret that authenticated it is never journaled.
+        assert workspace[1] not in json.dumps(row.headers)
 
 
 @pytest.mark.parametrize(
@@ -337,11 +354,16 @@ def test_malformed_json_is_400(service, workspace):
         ),
     ],
 )
-def test_missing_or_invalid_field_is_400_naming_it(db_url, service, workspace, mutate, field):
+def test_unusable_json_is_held_naming_the_field(db_url, service, workspace, mutate, field):
+    """Valid JSON a reader cannot use is answered 202 held (a 4xx makes the platform give up)
+    and kept in the journal with the error and the field, for a replay after a fix."""
     payload = eb.lead_replied()
     mutate(payload)
     status, body = post(service, workspace, payload)
-    assert status == 400
-    assert body["field"] == field
-    assert field in body["error"]
+    assert (status, body) == (202, {"status": "held"})
     assert count(db_url, Message) == 0
+    with session_scope(db_url) as session:
+        row = session.execute(select(WebhookDelivery)).scalar_one()
+        assert (row.provider, row.outcome, row.error_field) == ("emailbison", "held", field)
+        assert row.error and field in row.error
+        assert json.loads(row.body) == payload

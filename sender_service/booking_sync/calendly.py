@@ -3,21 +3,21 @@
 `Calendly-Webhook-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` under
 the webhook subscription's signing key. `invitee.created` books, `invitee.canceled` cancels
 (or, with `rescheduled: true`, hands over to the new invitee), `invitee_no_show.created` marks
-a no-show.
+a no-show. Every payload is an invitee (the no-show one carries `no_show {uri, created_at}`);
+an older delivery names its scheduled event by URI in `event` instead of `scheduled_event`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import time
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sender_service.booking_sync.record import BookingUpdate
-from sender_service.ingest.events import PayloadError
+from sender_service.ingest.events import Ignored, PayloadError, load_json
 from sender_service.providers.http import parse_time
 
 PROVIDER: Final = "CALENDLY"
@@ -26,6 +26,10 @@ DEFAULT_TOLERANCE_SECONDS: Final = 180
 
 class SignatureError(ValueError):
     """The signature is missing, malformed, stale or wrong; the message says which."""
+
+
+class StaleSignature(SignatureError):
+    """A valid signature made too long ago: refused (replay protection), but journaled."""
 
 
 def verify_signature(
@@ -42,11 +46,12 @@ def verify_signature(
     stamp, signature = parts.get("t"), parts.get("v1")
     if not stamp or not signature or not stamp.isdigit():
         raise SignatureError("malformed Calendly-Webhook-Signature")
-    if abs((now if now is not None else time.time()) - int(stamp)) > tolerance:
-        raise SignatureError("stale Calendly-Webhook-Signature timestamp")
     expected = hmac.new(key.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature):
         raise SignatureError("bad Calendly-Webhook-Signature")
+    # Checked after the HMAC, so only Calendly's own (late) deliveries are called stale.
+    if abs((now if now is not None else time.time()) - int(stamp)) > tolerance:
+        raise StaleSignature("stale Calendly-Webhook-Signature timestamp")
 
 
 def sign(body: bytes, key: str, stamp: int) -> str:
@@ -73,17 +78,35 @@ class Tracking(_Model):
     utm_content: str | None = None
 
 
+class NoShow(_Model):
+    uri: str | None = None
+    created_at: str | None = None
+
+
 class InviteePayload(_Model):
     uri: str
     email: str | None = None
-    scheduled_event: ScheduledEvent
-    rescheduled: bool = False
+    scheduled_event: ScheduledEvent | None = None
+    event: str | None = None  # older deliveries: the scheduled event's URI
+    rescheduled: bool | None = False
     tracking: Tracking | None = None
+    no_show: NoShow | None = None
     created_at: str | None = None
     updated_at: str | None = None
 
+    def event_uri(self) -> str:
+        uri = self.scheduled_event.uri if self.scheduled_event else self.event
+        if not uri:
+            raise PayloadError(
+                "invalid invitee payload: no scheduled_event (nor event)",
+                "payload.scheduled_event",
+            )
+        return uri
 
-class NoShowPayload(_Model):
+
+class NoShowResource(_Model):
+    """The invitee no-show API resource, as some deliveries carry it."""
+
     uri: str
     invitee: str
     created_at: str | None = None
@@ -95,11 +118,8 @@ class Envelope(_Model):
     payload: dict[str, Any]
 
 
-_MODELS: Final[dict[str, type[InviteePayload] | type[NoShowPayload]]] = {
-    "invitee.created": InviteePayload,
-    "invitee.canceled": InviteePayload,
-    "invitee_no_show.created": NoShowPayload,
-}
+M = TypeVar("M", bound=_Model)
+EVENTS: Final = ("invitee.created", "invitee.canceled", "invitee_no_show.created")
 
 
 def _field(error: ValidationError, prefix: str) -> str:
@@ -107,50 +127,65 @@ def _field(error: ValidationError, prefix: str) -> str:
     return ".".join([prefix, *(str(p) for p in first["loc"])]).strip(".")
 
 
-def parse(body: bytes) -> BookingUpdate | None:
-    """The booking update a webhook body reports; None for an event Replyline ignores."""
-    try:
-        raw = json.loads(body)
-    except ValueError:
-        raise PayloadError("body is not JSON") from None
+def parse(body: bytes) -> BookingUpdate | Ignored:
+    """The booking update a webhook body reports, or why Replyline ignores it."""
+    raw = load_json(body)
     try:
         envelope = Envelope.model_validate(raw)
     except ValidationError as exc:
         raise PayloadError(
             f"invalid Calendly webhook: {exc.errors()[0]['msg']}", _field(exc, "")
         ) from None
-    model = _MODELS.get(envelope.event)
-    if model is None:
-        return None
-    try:
-        payload = model.model_validate(envelope.payload)
-    except ValidationError as exc:
-        raise PayloadError(
-            f"invalid {envelope.event} payload: {exc.errors()[0]['msg']}", _field(exc, "payload")
-        ) from None
+    if envelope.event not in EVENTS:
+        return Ignored(f"Calendly event {envelope.event[:60]} is not one Replyline reads")
     occurred = parse_time(envelope.created_at)
-    if isinstance(payload, NoShowPayload):
+    if envelope.event == "invitee_no_show.created" and "invitee" in envelope.payload:
+        resource = _validate(NoShowResource, envelope)
         return BookingUpdate(
             provider=PROVIDER,
             event_type="noshow",
-            provider_event_id=event_id(envelope.event, payload.uri),
+            provider_event_id=event_id(envelope.event, resource.uri),
             status="noshow",
             occurred_at=occurred,
-            calendly_invitee_uri=payload.invitee,
+            calendly_invitee_uri=resource.invitee,
             payload=raw,
         )
-    assert isinstance(payload, InviteePayload)
+    payload = _validate(InviteePayload, envelope)
+    lead_ref = payload.tracking.utm_content if payload.tracking else None
+    if envelope.event == "invitee_no_show.created":
+        marked = payload.no_show.uri if payload.no_show and payload.no_show.uri else payload.uri
+        return BookingUpdate(
+            provider=PROVIDER,
+            event_type="noshow",
+            provider_event_id=event_id(envelope.event, marked),
+            status="noshow",
+            occurred_at=occurred,
+            calendly_invitee_uri=payload.uri,
+            invitee_email=payload.email,
+            lead_ref=lead_ref,
+            payload=raw,
+        )
     created = envelope.event == "invitee.created"
+    start = payload.scheduled_event.start_time if payload.scheduled_event else None
     return BookingUpdate(
         provider=PROVIDER,
         event_type="created" if created else "rescheduled" if payload.rescheduled else "canceled",
         provider_event_id=event_id(envelope.event, payload.uri),
         status="confirmed" if created else "canceled",
         occurred_at=occurred,
-        meeting_start_at=parse_time(payload.scheduled_event.start_time),
+        meeting_start_at=parse_time(start),
         calendly_invitee_uri=payload.uri,
-        calendly_scheduled_event_uri=payload.scheduled_event.uri,
+        calendly_scheduled_event_uri=payload.event_uri(),
         invitee_email=payload.email,
-        lead_ref=payload.tracking.utm_content if payload.tracking else None,
+        lead_ref=lead_ref,
         payload=raw,
     )
+
+
+def _validate(model: type[M], envelope: Envelope) -> M:
+    try:
+        return model.model_validate(envelope.payload)
+    except ValidationError as exc:
+        raise PayloadError(
+            f"invalid {envelope.event} payload: {exc.errors()[0]['msg']}", _field(exc, "payload")
+        ) from None

@@ -3,6 +3,13 @@
 `x-wh-signature` is base64 RSA-SHA256 (PKCS#1 v1.5) over the raw body, verified with the
 public key stored for the workspace. Appointment events move the lead's booking; an
 `InboundMessage` of type SMS becomes an inbound reply for the same pipeline as email.
+
+Two shapes arrive. A webhook subscription's event has a top-level `type` (`InboundMessage`,
+`AppointmentCreate`…). A location workflow's "Webhook" action has no `type`: it is
+contact-centric (`contact_id`, `location.id`, `message.body`, `calendar.*`) plus the workflow's
+`customData`; see `workflow` below for the custom data to set. Messages are filtered by channel
+before any of their fields is required; an SMS without a `messageId` is keyed by a digest of
+its stable fields.
 """
 
 from __future__ import annotations
@@ -24,7 +31,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sender_service.booking_sync.record import BookingUpdate
 from sender_service.definitions import normalize_appointment_status
-from sender_service.ingest.events import MessageInfo, PayloadError
+from sender_service.ingest.events import (
+    Ignored,
+    MessageInfo,
+    NotThisWorkspace,
+    PayloadError,
+    load_json,
+)
 from sender_service.providers.ghl import SMS_SOURCE
 from sender_service.providers.http import parse_time
 
@@ -72,6 +85,33 @@ class Envelope(_Model):
     locationId: str | None = None  # noqa: N815 (GHL's field names)
 
 
+class Location(_Model):
+    id: str | None = None
+
+
+class WorkflowMessage(_Model):
+    type: str | int | None = None
+    body: str = ""
+
+
+class WorkflowCalendar(_Model):
+    id: str | None = None
+    appointmentId: str | None = None  # noqa: N815
+    status: str | None = None
+    appoinmentStatus: str | None = None  # noqa: N815 (GHL's own spelling in workflow data)
+    startTime: str | None = None  # noqa: N815
+
+
+class Workflow(_Model):
+    """A workflow "Webhook" action's body (only the fields read)."""
+
+    contact_id: str
+    location: Location | None = None
+    message: WorkflowMessage | None = None
+    calendar: WorkflowCalendar | None = None
+    customData: dict[str, Any] = {}  # noqa: N815
+
+
 class Appointment(_Model):
     id: str
     calendarId: str | None = None  # noqa: N815
@@ -87,7 +127,7 @@ class AppointmentEvent(Envelope):
 
 class InboundMessage(Envelope):
     contactId: str  # noqa: N815
-    messageId: str  # noqa: N815
+    messageId: str | None = None  # noqa: N815
     messageType: str | None = None  # noqa: N815
     conversationId: str | None = None  # noqa: N815
     body: str = ""
@@ -101,7 +141,9 @@ class InboundSMS:
     message: MessageInfo
 
 
-Parsed = BookingUpdate | InboundSMS | None
+Parsed = BookingUpdate | InboundSMS | Ignored
+# The channels GHL names an SMS by: the webhook's `messageType`, a workflow's `message.type`.
+SMS_TYPES: Final = ("SMS", "TYPE_SMS", "2")
 
 
 def _invalid(what: str, exc: ValidationError) -> PayloadError:
@@ -109,63 +151,141 @@ def _invalid(what: str, exc: ValidationError) -> PayloadError:
     return PayloadError(f"invalid {what}: {first['msg']}", ".".join(str(p) for p in first["loc"]))
 
 
-def location_of(body: bytes) -> tuple[dict[str, Any], Envelope]:
+def read(body: bytes, location_id: str | None, calendar_id: str | None = None) -> Parsed:
+    """What a GHL delivery for this location reports, or why it is ignored."""
+    raw = load_json(body)
+    if not isinstance(raw, dict):
+        raise PayloadError("body is not a JSON object")
+    if "type" not in raw and "contact_id" in raw:
+        return _workflow(raw, body, location_id, calendar_id)
     try:
-        raw = json.loads(body)
-    except ValueError:
-        raise PayloadError("body is not JSON") from None
-    try:
-        return raw, Envelope.model_validate(raw)
+        envelope = Envelope.model_validate(raw)
     except ValidationError as exc:
         raise _invalid("GHL webhook", exc) from None
-
-
-def parse(
-    raw: dict[str, Any], envelope: Envelope, body: bytes, calendar_id: str | None = None
-) -> Parsed:
-    """The event; None for a type Replyline ignores or another calendar's appointment."""
+    _check_location(location_id, envelope.locationId, "locationId")
     if envelope.type in APPOINTMENT_TYPES:
         try:
             event = AppointmentEvent.model_validate(raw)
         except ValidationError as exc:
             raise _invalid(envelope.type, exc) from None
         if not on_booking_calendar(calendar_id, event.appointment.calendarId):
-            return None
+            return Ignored("an appointment on another calendar than the workspace's")
         return _appointment(event, raw, body)
     if envelope.type == "InboundMessage":
+        channel = str(raw.get("messageType") or "")
+        if channel.upper() not in SMS_TYPES:
+            return Ignored(f"an InboundMessage of channel {channel or 'unknown'}, not SMS")
         try:
             message = InboundMessage.model_validate(raw)
         except ValidationError as exc:
             raise _invalid("InboundMessage", exc) from None
-        if (message.messageType or "").upper() != "SMS":
-            return None
-        return InboundSMS(
-            contact_id=message.contactId,
-            message=MessageInfo(
-                source=SMS_SOURCE,
-                external_id=message.messageId,
-                direction="inbound",
-                body=message.body,
-                channel="sms",
-                occurred_at=parse_time(message.dateAdded),
-                thread_ref={
-                    "contact_id": message.contactId,
-                    "conversation_id": message.conversationId,
-                },
-            ),
+        return _sms(
+            message.contactId,
+            message.messageId,
+            message.body,
+            message.dateAdded,
+            message.conversationId,
         )
-    return None
+    return Ignored(f"GHL event {envelope.type} is not one Replyline reads")
 
 
-def _appointment(event: AppointmentEvent, raw: dict[str, Any], body: bytes) -> BookingUpdate:
+def _check_location(expected: str | None, given: str | None, field: str) -> None:
+    if not expected or given != expected:
+        raise NotThisWorkspace(
+            "the delivery's location is not this workspace's GHL location", field
+        )
+
+
+def _sms(
+    contact_id: str,
+    message_id: str | None,
+    text: str,
+    date_added: str | None,
+    conversation_id: str | None,
+) -> InboundSMS:
+    if not message_id:
+        # The same message redelivered has the same fields, hence the same key.
+        stable = json.dumps([contact_id, conversation_id, date_added, text]).encode()
+        message_id = "digest:" + hashlib.sha256(stable).hexdigest()[:32]
+    return InboundSMS(
+        contact_id=contact_id,
+        message=MessageInfo(
+            source=SMS_SOURCE,
+            external_id=message_id,
+            direction="inbound",
+            body=text,
+            channel="sms",
+            occurred_at=parse_time(date_added),
+            thread_ref={"contact_id": contact_id, "conversation_id": conversation_id},
+        ),
+    )
+
+
+def _workflow(
+    raw: dict[str, Any], body: bytes, location_id: str | None, calendar_id: str | None
+) -> Parsed:
+    """A workflow "Webhook" action. Its custom data says what it reports:
+    `replyline_event` = `inbound_sms` (with the trigger's `message.body`; optionally
+    `message_id` and `date_added`) or `appointment` (with `appointment_id`,
+    `appointment_status` and optionally `start_time`, `calendar_id`); without it, a body
+    with a `calendar` is an appointment and one with a `message` an SMS."""
+    try:
+        flow = Workflow.model_validate(raw)
+    except ValidationError as exc:
+        raise _invalid("GHL workflow webhook", exc) from None
+    _check_location(location_id, flow.location.id if flow.location else None, "location.id")
+    data = {k: v for k, v in flow.customData.items() if isinstance(v, str | int) and v != ""}
+    kind = str(data.get("replyline_event") or "").lower()
+    if not kind:
+        kind = "appointment" if flow.calendar else "inbound_sms" if flow.message else ""
+    if kind == "inbound_sms":
+        if flow.message is None:
+            raise PayloadError("a workflow SMS needs the trigger's message", "message")
+        channel = str(flow.message.type or "SMS")
+        if channel.upper() not in SMS_TYPES:
+            return Ignored(f"a workflow message of channel {channel}, not SMS")
+        return _sms(
+            flow.contact_id,
+            str(data["message_id"]) if "message_id" in data else None,
+            flow.message.body,
+            str(data["date_added"]) if "date_added" in data else None,
+            None,
+        )
+    if kind == "appointment":
+        calendar = flow.calendar or WorkflowCalendar()
+        appointment = Appointment(
+            id=str(data.get("appointment_id") or calendar.appointmentId or ""),
+            calendarId=str(data.get("calendar_id") or calendar.id or "") or None,
+            contactId=flow.contact_id,
+            appointmentStatus=str(
+                data.get("appointment_status") or calendar.status or calendar.appoinmentStatus or ""
+            )
+            or None,
+            startTime=str(data.get("start_time") or calendar.startTime or "") or None,
+        )
+        if not appointment.id:
+            raise PayloadError(
+                "a workflow appointment needs customData.appointment_id",
+                "customData.appointment_id",
+            )
+        if not on_booking_calendar(calendar_id, appointment.calendarId):
+            return Ignored("an appointment on another calendar than the workspace's")
+        event = AppointmentEvent(type="AppointmentUpdate", appointment=appointment)
+        return _appointment(event, raw, body)
+    return Ignored("a workflow webhook with neither a message nor an appointment")
+
+
+def _appointment(event: AppointmentEvent, raw: dict[str, Any], body: bytes) -> Parsed:
     appointment = event.appointment
     if event.type == "AppointmentDelete":
         status = "canceled"
     else:
+        raw_status = appointment.appointmentStatus or "confirmed"
         try:
-            status = normalize_appointment_status(appointment.appointmentStatus or "confirmed")
-        except ValueError as exc:
-            raise PayloadError(str(exc), "appointment.appointmentStatus") from None
+            status = normalize_appointment_status(raw_status)
+        except ValueError:
+            # A status GHL adds later is kept (the journal holds the body) and changes nothing.
+            return Ignored(f"unknown GHL appointment status {raw_status[:40]!r}")
     start = parse_time(appointment.startTime)
     kind = "created" if event.type == "AppointmentCreate" else status
     if kind == "confirmed":

@@ -58,6 +58,19 @@ DECISION_ACTIONS: Final = ("skip", "needs_review", "send_now", "send_later")
 ENROLLMENT_STATUSES: Final = ("active", "completed", "stopped")
 NOTIFICATION_STATUSES: Final = ("pending", "sent", "failed")
 JOB_STATUSES: Final = ("queued", "running", "done", "dead")
+WEBHOOK_PROVIDERS: Final = ("emailbison", "ghl", "calendly")
+# What became of a journaled delivery: `held` waits for a replay (or `discarded`); `stale` is a
+# Calendly delivery refused for its old signature, `reconciled` once its booking was fetched.
+DELIVERY_OUTCOMES: Final = (
+    "stored",
+    "duplicate",
+    "ignored",
+    "held",
+    "rejected",
+    "stale",
+    "reconciled",
+    "discarded",
+)
 
 DEFAULT_REVIEW_EMAIL: Final = "jon@zeroriskgrowth.com"
 DEFAULT_THRESHOLD: Final = Decimal("0.90")
@@ -514,8 +527,36 @@ class RowDeletion(Timestamped, Base):
     deleted_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
 
 
+class WebhookDelivery(Timestamped, Base):
+    """The delivery journal: every authenticated webhook body, verbatim, and its outcome.
+
+    Written before or with whatever the body becomes, so nothing a provider sends is lost; a
+    `held` body waits for `replyline webhooks replay`. Holds personal data: lead erasure scrubs
+    it and the periodic job deletes rows older than `WEBHOOK_JOURNAL_RETENTION_DAYS`.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        one_of("provider", WEBHOOK_PROVIDERS),
+        one_of("outcome", DELIVERY_OUTCOMES),
+        Index("ix_webhook_deliveries_received_at", "received_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    provider: Mapped[str] = mapped_column(String(16))
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    # Only the headers a reader looks at; never a secret or a signature value.
+    headers: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    outcome: Mapped[str] = mapped_column(String(16))
+    error: Mapped[str | None] = mapped_column(Text)
+    error_field: Mapped[str | None] = mapped_column(Text)
+    lead_id: Mapped[uuid.UUID | None] = fk("leads.id", nullable=True, ondelete="SET NULL")
+    replayed_at: Mapped[datetime | None]
+
+
 TABLES: Final[tuple[str, ...]] = tuple(Base.metadata.tables)
-# What the warehouse copies: every table but its own bookkeeping.
+# What the warehouse copies: every table but its own bookkeeping and the raw delivery journal.
 REPLICATED_TABLES: Final[tuple[str, ...]] = tuple(
-    t for t in TABLES if t != RowDeletion.__tablename__
+    t for t in TABLES if t not in (RowDeletion.__tablename__, WebhookDelivery.__tablename__)
 )

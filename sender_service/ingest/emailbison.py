@@ -1,9 +1,13 @@
-"""EmailBison webhooks (`event.type` + `data`) parsed into platform-neutral events."""
+"""EmailBison webhooks (`event.type` + `data`) parsed into platform-neutral events.
+
+Tolerant: only the ids and the reply itself are required. An enrichment field (a name, a custom
+variable, the automated-reply flag) of the wrong type, null or absent is coerced or dropped,
+never a reason to refuse the reply.
+"""
 
 from __future__ import annotations
 
 import html
-import json
 import re
 from datetime import datetime
 from typing import Annotated, Any, Final, TypeVar
@@ -15,9 +19,11 @@ from sender_service.ingest.events import (
     CampaignInfo,
     Event,
     EventKind,
+    Ignored,
     LeadInfo,
     MessageInfo,
     PayloadError,
+    load_json,
 )
 
 
@@ -26,7 +32,28 @@ def _id_text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+def _text(value: Any) -> str | None:
+    """An optional text field: a number becomes its text, anything else not text is dropped."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value) if isinstance(value, bool | int) else False
+
+
+def _objects(value: Any) -> list[Any]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+
+
 ExternalId = Annotated[str, BeforeValidator(_id_text)]
+Text = Annotated[str | None, BeforeValidator(_text)]
+Flag = Annotated[bool, BeforeValidator(_flag)]
 
 
 class _Model(BaseModel):
@@ -42,51 +69,58 @@ class Envelope(_Model):
 
 
 class CustomVariable(_Model):
-    name: str
-    value: str | None = None
+    name: Text = None
+    value: Text = None
 
 
 class Campaign(_Model):
     id: ExternalId
-    name: str | None = None
+    name: Text = None
 
 
 class Lead(_Model):
     id: ExternalId
-    email: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    company: str | None = None
-    title: str | None = None
-    custom_variables: list[CustomVariable] | None = None
+    email: Text = None
+    first_name: Text = None
+    last_name: Text = None
+    company: Text = None
+    title: Text = None
+    custom_variables: Annotated[list[CustomVariable], BeforeValidator(_objects)] = []
+
+
+class Recipient(_Model):
+    address: Text = None
 
 
 class Reply(_Model):
     id: ExternalId
-    uuid: str | None = None
-    email_subject: str | None = None
-    from_email_address: str | None = None
-    from_name: str | None = None
-    text_body: str | None = None
-    html_body: str | None = None
+    uuid: Text = None
+    email_subject: Text = None
+    from_email_address: Text = None
+    from_name: Text = None
+    primary_to_email_address: Text = None
+    to: Annotated[list[Recipient], BeforeValidator(_objects)] = []
+    text_body: Text = None
+    html_body: Text = None
     date_received: datetime | None = None
-    automated_reply: bool = False
+    automated_reply: Flag = False
 
 
 class SenderEmail(_Model):
     id: ExternalId
-    email: str | None = None
+    email: Text = None
 
 
 class ScheduledEmail(_Model):
     id: ExternalId
-    email_subject: str | None = None
-    email_body: str | None = None
+    email_subject: Text = None
+    email_body: Text = None
     sent_at: datetime | None = None
 
 
 class ReplyData(_Model):
-    lead: Lead
+    # Null for a newly composed MANUAL_EMAIL_SENT: matched by its recipient instead.
+    lead: Lead | None = None
     campaign: Campaign | None = None
     reply: Reply
     sender_email: SenderEmail | None = None
@@ -138,18 +172,17 @@ PAYLOADS: Final[dict[str, type[_Model]]] = {
 }
 
 
-def parse(body: bytes) -> Event | None:
-    """The event in an EmailBison webhook body; None for a type Replyline does not handle."""
-    try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise PayloadError("body is not valid JSON") from None
+def parse(body: bytes) -> Event | Ignored:
+    """The event in an EmailBison webhook body, or why Replyline ignores it."""
+    raw = load_json(body)
     event_type = _validate(Envelope, raw).event.type.strip().upper()
     model = PAYLOADS.get(event_type)
     if model is None:
-        return None
+        return Ignored(f"EmailBison event {event_type} is not one Replyline reads")
     payload = _validate(model, raw)
     if isinstance(payload, ReplyPayload):
+        if payload.data.lead is None and event_type != "MANUAL_EMAIL_SENT":
+            raise PayloadError("data.lead: missing", "data.lead")
         return _reply_event(event_type, payload.data)
     if isinstance(payload, UntrackedReplyPayload):
         return _untracked_event(event_type, payload.data)
@@ -177,7 +210,9 @@ def _validate(model: type[M], raw: Any) -> M:
 
 def _lead(lead: Lead) -> LeadInfo:
     variables = {
-        v.name.strip().lower(): v.value for v in lead.custom_variables or [] if v.value is not None
+        v.name.strip().lower(): v.value
+        for v in lead.custom_variables
+        if v.name is not None and v.value is not None
     }
     return LeadInfo(
         external_id=lead.id,
@@ -217,7 +252,11 @@ def _thread_ref(reply: Reply, sender: SenderEmail | None, lead_email: str | None
 def _reply_event(event_type: str, data: ReplyData) -> Event:
     reply, sender = data.reply, data.sender_email
     manual = event_type == "MANUAL_EMAIL_SENT"
-    lead_email = data.lead.email or (None if manual else reply.from_email_address)
+    recipient = reply.primary_to_email_address or next(
+        (r.address for r in reply.to if r.address), None
+    )
+    known = data.lead.email if data.lead else None
+    lead_email = known or (recipient if manual else reply.from_email_address)
     message = MessageInfo(
         source=REPLY_SOURCE,
         external_id=reply.id,
@@ -235,7 +274,7 @@ def _reply_event(event_type: str, data: ReplyData) -> Event:
     return Event(
         kind="outbound" if manual else "reply",
         platform_type=event_type,
-        lead=_lead(data.lead),
+        lead=_lead(data.lead) if data.lead else None,
         campaign=_campaign(data.campaign),
         message=message,
     )

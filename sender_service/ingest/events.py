@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -17,6 +17,28 @@ class PayloadError(ValueError):
         super().__init__(error)
         self.error = error
         self.field = field
+
+
+class NotJSON(PayloadError):
+    """The body is not JSON at all: no provider's delivery, answered 400 (and journaled)."""
+
+
+class NotThisWorkspace(PayloadError):
+    """The body names another account of the provider than the workspace's: answered 403."""
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A delivery Replyline deliberately does nothing with, and why (kept in the journal)."""
+
+    reason: str
+
+
+def load_json(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError):  # bad UTF-8 and bad JSON are ValueErrors
+        raise NotJSON("body is not valid JSON") from None
 
 
 @dataclass(frozen=True)
@@ -63,7 +85,3 @@ class Event:
     lead: LeadInfo | None = None
     campaign: CampaignInfo | None = None
     message: MessageInfo | None = None
-
-
-# bytes of a JSON body -> the event, or None for a type Replyline ignores; raises PayloadError.
-Parser = Callable[[bytes], Event | None]

@@ -27,6 +27,7 @@ from sender_service.db.models import (
     UnmatchedBooking,
     Workspace,
 )
+from sender_service.ingest import journal
 from sender_service.ingest.events import CampaignInfo, Event, LeadInfo, MessageInfo
 from sender_service.jobs import queue
 from sender_service.jobs.handlers import CLASSIFY_REPLY
@@ -38,7 +39,7 @@ _LEAD_FIELDS = ("email", "first_name", "last_name", "company", "title", "industr
 
 @dataclass(frozen=True)
 class Stored:
-    status: Literal["accepted", "duplicate"]
+    status: Literal["accepted", "duplicate", "ignored"]
     message_id: uuid.UUID | None = None
     lead_id: uuid.UUID | None = None
     # Set by `store_event_fast` when it committed a job whose NOTIFY the caller still owes.
@@ -58,6 +59,11 @@ def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stor
         lead_id, campaign_id = _match_lead_by_email(
             session, workspace_id, event.message.from_address
         )
+    elif event.kind == "outbound" and event.message is not None:
+        # A newly composed email names no lead: its recipient does, or it is not ours.
+        lead_id, campaign_id = _match_lead_by_email(session, workspace_id, event.message.to_address)
+        if lead_id is None:
+            return Stored("ignored")
 
     if event.kind == "unsubscribed":
         assert lead_id is not None
@@ -347,6 +353,16 @@ job as (
     where %(enqueue)s
     on conflict (dedupe_key) where dedupe_key is not null do nothing
     returning kind
+),
+-- The delivery's journal row, written only when this statement settles the delivery (the
+-- general path journals the others).
+journaled as (
+    insert into webhook_deliveries ({journal.COLUMNS})
+    select %(j_workspace)s, %(j_provider)s, %(j_body)s, %(j_headers)s,
+        case when exists (select from message) then 'stored' else 'duplicate' end,
+        null, null, lead.id
+    from lead, campaign
+    where exists (select from message) or %(platform_tag)s::text is null
 )
 select (select id from campaign), (select id from lead), (select id from message),
     (select kind from job)
@@ -354,13 +370,14 @@ select (select id from campaign), (select id from lead), (select id from message
 
 
 def store_event_fast(
-    conn: psycopg.Connection[Any], workspace_id: uuid.UUID, event: Event
+    conn: psycopg.Connection[Any], entry: journal.Entry, event: Event
 ) -> Stored | None:
-    """Store a reply or campaign email of a known campaign in one statement on an autocommit
-    connection; None when the event needs `store_event` (campaign new or absent, another
-    kind, a setter's reply, a duplicate carrying a platform tag, or a lead a concurrent
-    delivery just added).
+    """Store a reply or campaign email of a known campaign, and journal its delivery, in one
+    statement on an autocommit connection; None, with nothing written, when the event needs
+    `store_event` (campaign new or absent, another kind, a setter's reply, a duplicate
+    carrying a platform tag, or a lead a concurrent delivery just added).
     The caller wakes the workers for `Stored.job_kind` once this returns."""
+    workspace_id = entry.workspace_id
     message, lead, campaign = event.message, event.lead, event.campaign
     if event.kind not in ("reply", "outbound") or not (message and lead and campaign):
         return None
@@ -381,6 +398,7 @@ def store_event_fast(
             # Same payload as `store_event`'s enqueue; untracked replies never come this way.
             "auto_answer": event.kind == "reply",
             "enqueue": message.direction == "inbound",
+            **journal.params(entry, "stored"),
         },
     ).fetchone()
     assert row is not None

@@ -2,8 +2,10 @@
 
 Calendly: the size cap, then the HMAC signature over the raw bytes (the signature is the
 credential). GHL: the workspace secret before the body is read (as for the email webhook),
-the size cap, then — when a public key is stored — the RSA signature over the raw bytes,
-then the location. Nothing is parsed before its signature holds; nothing is stored on a 4xx.
+the size cap, then — when a public key is stored — the RSA signature over the raw bytes.
+Nothing is parsed before its signature holds. Then, as for every provider, the journal and the
+reader (`ingest.deliveries`); the GHL reader checks the location (403 when it is another's).
+A Calendly delivery whose valid signature is too old is refused but journaled as `stale`.
 """
 
 from __future__ import annotations
@@ -12,20 +14,20 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import select
+from flask import Blueprint, current_app, request
 from sqlalchemy.orm import Session
 
 from sender_service.booking_sync import calendly, ghl
-from sender_service.booking_sync.record import Recorded, record
 from sender_service.credentials import CredentialError, cipher, read_secret
-from sender_service.db.engine import engine_for, session_scope
-from sender_service.db.models import Lead, Workspace
-from sender_service.ingest.events import PayloadError
-from sender_service.ingest.store import Stored, store_message
+from sender_service.db import pool
+from sender_service.db.engine import engine_for
+from sender_service.db.models import Workspace
+from sender_service.ingest import journal
+from sender_service.ingest.deliveries import receive
+from sender_service.ingest.platforms import Target
 from sender_service.services import Services
 from sender_service.web.errors import ApiError, json_error
-from sender_service.web.webhooks import authenticate, read_body
+from sender_service.web.webhooks import answer, authenticate, read_body
 
 bp = Blueprint("booking_webhooks", __name__)
 bp.register_error_handler(Exception, json_error)
@@ -65,21 +67,15 @@ def _load(workspace_id: uuid.UUID | str, secret_name: str) -> _Target | None:
         return _Target(ws_id, workspace.ghl_location_id, workspace.ghl_calendar_id, value)
 
 
-def _recorded(result: Recorded) -> Any:
-    if result.status == "duplicate":
-        return jsonify(status="duplicate"), 200
-    answer = {"status": result.status, "booking_event_id": str(result.booking_event_id)}
-    if result.lead_id is not None:
-        answer["lead_id"] = str(result.lead_id)
-    return jsonify(answer), 202
-
-
 @bp.post("/webhooks/calendly/<workspace_id>")
 def calendly_webhook(workspace_id: str) -> Any:
     target = _load(workspace_id, "calendly_signing_key")
     if target is None or not target.secret:
         raise ApiError(401, "unauthorized", close=True)
     body = read_body()
+    entry = journal.Entry(
+        "calendly", target.workspace_id, body, journal.kept_headers(request.headers.items())
+    )
     try:
         calendly.verify_signature(
             request.headers.get("Calendly-Webhook-Signature"),
@@ -87,17 +83,14 @@ def calendly_webhook(workspace_id: str) -> Any:
             target.secret,
             tolerance=_services().settings.calendly_signature_tolerance_seconds,
         )
+    except calendly.StaleSignature as exc:
+        # Calendly's own, but late: refused, and kept for the booking reconciliation.
+        with pool.connection(current_app.config["DATABASE_URL"]) as conn:
+            journal.write(conn, entry, "stale", error=str(exc))
+        raise ApiError(401, str(exc)) from None
     except calendly.SignatureError as exc:
         raise ApiError(401, str(exc)) from None
-    try:
-        update = calendly.parse(body)
-    except PayloadError as exc:
-        raise ApiError(400, exc.error, field=exc.field) from None
-    if update is None:
-        return jsonify(status="ignored"), 200
-    with session_scope(current_app.config["DATABASE_URL"]) as session:
-        workspace = session.get_one(Workspace, target.workspace_id)
-        return _recorded(record(session, workspace, update))
+    return answer(receive(current_app.config["DATABASE_URL"], entry, Target(target.workspace_id)))
 
 
 @bp.post("/webhooks/ghl/<workspace_id>")
@@ -111,46 +104,6 @@ def ghl_webhook(workspace_id: str) -> Any:
             ghl.verify_signature(request.headers.get("x-wh-signature"), body, target.secret)
         except ghl.SignatureError as exc:
             raise ApiError(401, str(exc)) from None
-    try:
-        raw, envelope = ghl.location_of(body)
-        if not target.location_id or envelope.locationId != target.location_id:
-            raise ApiError(
-                403, "locationId is not this workspace's GHL location", field="locationId"
-            )
-        parsed = ghl.parse(raw, envelope, body, target.calendar_id)
-    except PayloadError as exc:
-        raise ApiError(400, exc.error, field=exc.field) from None
-    if parsed is None:
-        return jsonify(status="ignored"), 200
-    with session_scope(current_app.config["DATABASE_URL"]) as session:
-        if isinstance(parsed, ghl.InboundSMS):
-            return _stored(_store_sms(session, ws_id, parsed))
-        workspace = session.get_one(Workspace, ws_id)
-        return _recorded(record(session, workspace, parsed))
-
-
-def _store_sms(session: Session, workspace_id: uuid.UUID, sms: ghl.InboundSMS) -> Stored:
-    """An SMS from a known contact is a reply like an email; an unknown one is only kept."""
-    lead = session.execute(
-        select(Lead)
-        .where(Lead.workspace_id == workspace_id, Lead.ghl_contact_id == sms.contact_id)
-        .order_by(Lead.updated_at.desc())
-        .limit(1)
-    ).scalar()
-    return store_message(
-        session,
-        workspace_id,
-        lead.id if lead else None,
-        lead.email_campaign_id if lead else None,
-        sms.message,
-        auto_answer=lead is not None,
-    )
-
-
-def _stored(stored: Stored) -> Any:
-    if stored.status == "duplicate":
-        return jsonify(status="duplicate"), 200
-    answer = {"status": "accepted", "message_id": str(stored.message_id)}
-    if stored.lead_id is not None:
-        answer["lead_id"] = str(stored.lead_id)
-    return jsonify(answer), 202
+    entry = journal.Entry("ghl", ws_id, body, journal.kept_headers(request.headers.items()))
+    reader_target = Target(ws_id, target.location_id, target.calendar_id)
+    return answer(receive(current_app.config["DATABASE_URL"], entry, reader_target))

@@ -1,4 +1,5 @@
-"""`POST /webhooks/<platform>/<workspace_id>`: secret first, then the size cap, then parsing.
+"""`POST /webhooks/<platform>/<workspace_id>`: secret first, then the size cap, then the
+delivery journal and the platform's reader (`ingest.deliveries`).
 
 The secret comes from headers or the query string only, so a caller without it never gets a
 byte of its body read; neither does one whose body is too large.
@@ -13,11 +14,9 @@ from typing import IO, Any, Final
 from flask import Blueprint, current_app, jsonify, request
 
 from sender_service.db import pool
-from sender_service.db.engine import session_scope
-from sender_service.ingest.events import Parser, PayloadError
-from sender_service.ingest.platforms import PARSERS
-from sender_service.ingest.store import store_event, store_event_fast
-from sender_service.jobs import notifier
+from sender_service.ingest import journal
+from sender_service.ingest.deliveries import Outcome, receive
+from sender_service.ingest.platforms import EMAIL_PLATFORMS, Target
 from sender_service.web.errors import ApiError, json_error
 from sender_service.workspaces import secret_matches_hash
 
@@ -87,44 +86,29 @@ def read_body() -> bytes:
     return body
 
 
-def ingest(parse: Parser, workspace_id: str) -> Any:
+def answer(outcome: Outcome) -> Any:
+    return jsonify(outcome.answer), outcome.status
+
+
+def ingest(provider: str, workspace_id: str) -> Any:
     ws_id = authenticate(workspace_id)
-    body = read_body()
-    try:
-        event = parse(body)
-    except PayloadError as exc:
-        raise ApiError(400, exc.error, field=exc.field) from None
-    if event is None:
-        return jsonify(status="ignored"), 200
-    url = current_app.config["DATABASE_URL"]
-    with pool.connection(url) as conn:
-        stored = store_event_fast(conn, ws_id, event)
-    if stored is not None and stored.job_kind is not None:
-        notifier.wake(url, stored.job_kind)
-    if stored is None:
-        with session_scope(url) as session:
-            stored = store_event(session, ws_id, event)
-    if stored.status == "duplicate":
-        return jsonify(status="duplicate"), 200
-    answer: dict[str, str] = {"status": "accepted"}
-    if stored.message_id is not None:
-        answer["message_id"] = str(stored.message_id)
-    if stored.lead_id is not None:
-        answer["lead_id"] = str(stored.lead_id)
-    return jsonify(answer), 202
+    entry = journal.Entry(
+        provider, ws_id, read_body(), journal.kept_headers(request.headers.items())
+    )
+    return answer(receive(current_app.config["DATABASE_URL"], entry, Target(ws_id)))
 
 
-def _view(parse: Parser) -> Any:
+def _view(provider: str) -> Any:
     def view(workspace_id: str) -> Any:
-        return ingest(parse, workspace_id)
+        return ingest(provider, workspace_id)
 
     return view
 
 
-for _name, _parse in PARSERS.items():
+for _name in EMAIL_PLATFORMS:
     bp.add_url_rule(
         f"/webhooks/{_name}/<workspace_id>",
         endpoint=f"ingest_{_name}",
-        view_func=_view(_parse),
+        view_func=_view(_name),
         methods=["POST"],
     )
