@@ -2,7 +2,8 @@
 
 Rows stay (a lead, its messages, drafts, bookings), as do sentiments, sent_by, statuses and
 timestamps; every name, address, text and provider payload that could identify the person is
-blanked. Provider ids that decide booked-ness are replaced by a tombstone, so a booked lead
+blanked, and the raw webhook bodies that name the person are emptied in the delivery journal.
+Provider ids that decide booked-ness are replaced by a tombstone, so a booked lead
 still counts as booked. The updated_at triggers carry the change to the warehouse.
 """
 
@@ -23,6 +24,7 @@ from sender_service.db.models import (
     Message,
     UnmatchedBooking,
 )
+from sender_service.ingest import journal
 
 TOMBSTONE = "erased"
 
@@ -39,6 +41,7 @@ class Erased:
     decisions: int
     booking_events: int
     unmatched_bookings: int
+    deliveries: int
 
 
 def _tombstoned(column: Any) -> Any:
@@ -57,6 +60,12 @@ def erase_lead(session: Session, lead_id: uuid.UUID) -> Erased:
         raise UnknownLeadError(f"no lead {lead_id}")
     ws = lead.workspace_id
     email = (lead.email or "").strip().lower()
+    # What names the person in a raw webhook body, read before the row is blanked.
+    identifiers = [
+        v
+        for v in (email, lead.ghl_contact_id, lead.phone, lead.calendly_invitee_uri)
+        if v and v != TOMBSTONE
+    ]
 
     def same_email(column: Any) -> Any:
         return func.lower(func.trim(column)) == email
@@ -119,5 +128,6 @@ def erase_lead(session: Session, lead_id: uuid.UUID) -> Erased:
             .values(invitee_email=None)
         )
     )
+    deliveries = journal.scrub_for_lead(session, ws, lead_id, identifiers)
     session.flush()
-    return Erased(lead_id, messages, drafts, decisions, booking_events, unmatched)
+    return Erased(lead_id, messages, drafts, decisions, booking_events, unmatched, deliveries)

@@ -44,6 +44,7 @@ class Settings:
     warehouse_path: Path
     exports_dir: Path
     exports_retention_days: int
+    webhook_journal_retention_days: int
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -59,6 +60,17 @@ def _path(env: Mapping[str, str], name: str, default: Path, root: Path) -> Path:
     value = _text(env, name)
     path = Path(value) if value else default
     return path if path.is_absolute() else root / path
+
+
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = _text(env, name) or str(default)
+    try:
+        days = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number of days, not {raw!r}") from None
+    if days < 1:
+        raise SettingsError(f"{name} must be at least 1")
+    return days
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -121,4 +133,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         warehouse_path=_path(env, "WAREHOUSE_PATH", var_dir / "warehouse.duckdb", root),
         exports_dir=_path(env, "EXPORTS_DIR", root / "exports", root),
         exports_retention_days=retention,
+        webhook_journal_retention_days=_days(env, "WEBHOOK_JOURNAL_RETENTION_DAYS", 30),
     )

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from sender_service.booking import is_meeting_booked
 from sender_service.booking_sync import calendly
-from sender_service.booking_sync.record import apply_to_lead
+from sender_service.booking_sync.record import BookingUpdate, apply_to_lead
 from sender_service.db import migrate
 from sender_service.db.engine import session_scope
 from sender_service.db.models import (
@@ -283,7 +283,7 @@ def test_seeded_bookings_and_follow_ups_are_what_the_product_paths_store(seeded:
             for event in list(events):
                 if event.provider == "CALENDLY":
                     parsed = calendly.parse(json.dumps(event.payload).encode())
-                    assert parsed is not None
+                    assert isinstance(parsed, BookingUpdate)
                     assert parsed.provider_event_id == event.provider_event_id
                 apply_to_lead(session, workspace, clone, event)
             fields = (

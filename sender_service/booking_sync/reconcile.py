@@ -3,7 +3,9 @@
 Webhooks get lost (a provider gives up, the service was down); every 15 minutes, and on
 `replyline bookings reconcile`, each such lead is looked up — GHL: its contact's
 appointments; Calendly: scheduled events by invitee email — and what is found is recorded
-as booking events, exactly like a webhook would have been.
+as booking events, exactly like a webhook would have been. Calendly deliveries refused for a
+stale signature (journaled `stale`) are picked up too: their invitee's email is looked up in
+the Calendly API, so an outage longer than the signature tolerance loses no booking.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ from sqlalchemy.orm import Session
 from sender_service.booking import is_meeting_booked, reconciler
 from sender_service.booking_sync import calendly, ghl
 from sender_service.booking_sync.record import BookingUpdate, match_unmatched, record
-from sender_service.db.models import Lead, UnmatchedBooking, Workspace
+from sender_service.db.models import Lead, UnmatchedBooking, WebhookDelivery, Workspace
 from sender_service.definitions import POSITIVE_SENTIMENTS, normalize_appointment_status
-from sender_service.providers.calendly import CalendlyClient, CalendlyError
+from sender_service.ingest import journal
+from sender_service.ingest.events import PayloadError
+from sender_service.providers.calendly import CalendlyClient, CalendlyError, Invitee
 from sender_service.providers.factory import calendly_client, ghl_client
 from sender_service.providers.ghl import GHLClient, GHLError
 from sender_service.settings import Settings
@@ -90,27 +94,35 @@ class CalendlyReconciler:
             invitees = client.invitees_by_email(lead.email)
         except CalendlyError as exc:
             raise ProviderError(str(exc)) from None
-        updates = []
-        for invitee in invitees:
-            active = invitee.status == "active"
-            kind = "invitee.created" if active else "invitee.canceled"
-            updates.append(
-                BookingUpdate(
-                    provider=calendly.PROVIDER,
-                    event_type="created" if active else "canceled",
-                    # The id the webhook would have had: a late webhook is then a duplicate.
-                    provider_event_id=calendly.event_id(kind, invitee.uri),
-                    status="confirmed" if active else "canceled",
-                    occurred_at=invitee.created_at,
-                    meeting_start_at=invitee.start_time,
-                    calendly_invitee_uri=invitee.uri,
-                    calendly_scheduled_event_uri=invitee.event_uri,
-                    invitee_email=lead.email,
-                    lead_ref=str(lead.id),
-                    payload={"source": "reconciliation"},
-                )
+        return invitee_updates(invitees, lead.email, str(lead.id))
+
+
+def invitee_updates(
+    invitees: list[Invitee], email: str, lead_ref: str | None
+) -> list[BookingUpdate]:
+    """What the Calendly API says of these invitees, closed ones first (so an active one ends
+    up the lead's current booking)."""
+    updates = []
+    for invitee in invitees:
+        active = invitee.status == "active"
+        kind = "invitee.created" if active else "invitee.canceled"
+        updates.append(
+            BookingUpdate(
+                provider=calendly.PROVIDER,
+                event_type="created" if active else "canceled",
+                # The id the webhook would have had: a late webhook is then a duplicate.
+                provider_event_id=calendly.event_id(kind, invitee.uri),
+                status="confirmed" if active else "canceled",
+                occurred_at=invitee.created_at,
+                meeting_start_at=invitee.start_time,
+                calendly_invitee_uri=invitee.uri,
+                calendly_scheduled_event_uri=invitee.event_uri,
+                invitee_email=email,
+                lead_ref=lead_ref,
+                payload={"source": "reconciliation"},
             )
-        return sorted(updates, key=lambda u: u.status == "confirmed")
+        )
+    return sorted(updates, key=lambda u: u.status == "confirmed")
 
 
 @dataclass
@@ -118,6 +130,7 @@ class Summary:
     checked: int = 0
     fixed: int = 0
     matched: int = 0
+    stale: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -167,10 +180,16 @@ def reconcile_workspace(session: Session, settings: Settings, workspace_id: uuid
     workspace = session.get_one(Workspace, workspace_id)
     summary = Summary(matched=match_waiting(session, workspace))
     strategy = reconciler(workspace)
+    stale = journal.stale(session, workspace.id) if isinstance(strategy, CalendlyReconciler) else []
     leads = candidates(session, workspace)
-    if not leads:
+    if not leads and not stale:
         return summary
     with strategy.client(session, settings, workspace) as client:
+        for delivery in stale:
+            try:
+                summary.stale += reconcile_stale(session, client, workspace, delivery)
+            except ProviderError as exc:
+                summary.errors.append(f"delivery {delivery.id}: {exc}")
         for lead in leads:
             summary.checked += 1
             try:
@@ -188,3 +207,39 @@ def reconcile_workspace(session: Session, settings: Settings, workspace_id: uuid
                     "reconciled lead %s: booked=%s", lead.id, is_meeting_booked(lead, workspace)
                 )
     return summary
+
+
+def reconcile_stale(
+    session: Session, client: CalendlyClient, workspace: Workspace, delivery: WebhookDelivery
+) -> int:
+    """Ask the Calendly API about the invitee of a delivery refused as stale; record what it
+    says (never the late body itself: it may be a replay) and mark the delivery `reconciled`.
+    How many booking events were new."""
+    try:
+        reading = calendly.parse(delivery.body) if delivery.body else None
+    except PayloadError:
+        reading = None
+    email = reading.invitee_email if isinstance(reading, BookingUpdate) else None
+    if not email:
+        journal.set_outcome(
+            session, delivery.id, "reconciled", error="stale; no invitee email to look up"
+        )
+        return 0
+    try:
+        invitees = client.invitees_by_email(email)
+    except CalendlyError as exc:
+        raise ProviderError(str(exc)) from None
+    assert isinstance(reading, BookingUpdate)
+    new, lead_id = 0, None
+    for update in invitee_updates(invitees, email, reading.lead_ref):
+        recorded = record(session, workspace, update)
+        new += recorded.status != "duplicate"
+        lead_id = recorded.lead_id or lead_id
+    journal.set_outcome(
+        session,
+        delivery.id,
+        "reconciled",
+        error=f"stale; {len(invitees)} invitee(s) fetched from the Calendly API",
+        lead_id=lead_id,
+    )
+    return new

@@ -33,6 +33,7 @@ def reconcile_command(workspace_id: str) -> None:
             "checked": summary.checked,
             "fixed": summary.fixed,
             "matched_unmatched": summary.matched,
+            "stale_deliveries_booked": summary.stale,
             "errors": summary.errors,
         }
     )

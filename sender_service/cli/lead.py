@@ -30,7 +30,8 @@ def erase_command(lead_id: str) -> None:
     click.echo(
         f"erased lead {erased.lead_id}: {erased.messages} messages, {erased.drafts} drafts, "
         f"{erased.booking_events} booking events, {erased.unmatched_bookings} unmatched "
-        f"bookings scrubbed; the warehouse follows at its next refresh"
+        f"bookings, {erased.deliveries} webhook deliveries scrubbed; the warehouse follows "
+        "at its next refresh"
     )
 
 

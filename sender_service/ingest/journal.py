@@ -115,6 +115,22 @@ def held(session: Session, workspace_id: uuid.UUID | None = None) -> Sequence[We
     return session.execute(query.order_by(WebhookDelivery.received_at)).scalars().all()
 
 
+def stale(session: Session, workspace_id: uuid.UUID) -> Sequence[WebhookDelivery]:
+    """Calendly deliveries refused for an old signature, not yet reconciled."""
+    return (
+        session.execute(
+            select(WebhookDelivery)
+            .where(
+                WebhookDelivery.workspace_id == workspace_id,
+                WebhookDelivery.outcome == "stale",
+            )
+            .order_by(WebhookDelivery.received_at)
+        )
+        .scalars()
+        .all()
+    )
+
+
 def held_count(session: Session, workspace_id: uuid.UUID) -> int:
     return int(
         session.scalar(

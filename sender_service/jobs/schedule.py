@@ -17,10 +17,12 @@ from sqlalchemy.orm import Session
 from sender_service.booking_sync.jobs import RECONCILE_BOOKINGS
 from sender_service.db.models import Workspace
 from sender_service.followups.jobs import RUN_DUE_FOLLOWUPS
+from sender_service.ingest.journal_jobs import PRUNE_JOURNAL, REPORT_HELD
 from sender_service.jobs import queue
 
 FOLLOWUPS_EVERY_MINUTES: Final = 1
 RECONCILE_EVERY_MINUTES: Final = 15
+PRUNE_JOURNAL_EVERY_MINUTES: Final = 60
 
 
 def _slot(now: datetime, minutes: int) -> str:
@@ -41,4 +43,10 @@ def enqueue_periodic(session: Session, now: datetime) -> int:
             session, RECONCILE_BOOKINGS, {"workspace_id": str(workspace_id)}, dedupe_key=key
         ):
             added += 1
+    slot = _slot(now, PRUNE_JOURNAL_EVERY_MINUTES)
+    if queue.enqueue(session, PRUNE_JOURNAL, {}, dedupe_key=f"{PRUNE_JOURNAL}:{slot}"):
+        added += 1
+    day = f"{now:%Y-%m-%d}"
+    if queue.enqueue(session, REPORT_HELD, {"day": day}, dedupe_key=f"{REPORT_HELD}:{day}"):
+        added += 1
     return added
