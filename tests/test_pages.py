@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sender_service.app import create_app
 from sender_service.db.engine import session_scope
 from sender_service.db.models import AIDraft, AutoSendDecision, EmailCampaign, Workspace
+from sender_service.ingest import journal
 from sender_service.passwords import set_password
 from sender_service.settings import load_settings
 from sender_service.users import add_member
@@ -174,3 +175,15 @@ def test_the_dashboard_says_when_there_is_no_warehouse(world: dict[str, Any]) ->
     assert bad.status_code == 400 and "unknown channel" in bad.get_data(as_text=True)
     other = client.get(f"/export/chatgpt?workspace_id={uuid.uuid4()}")
     assert other.status_code == 404
+
+
+def test_the_dashboard_warns_of_held_deliveries(db_url: str, world: dict[str, Any]) -> None:
+    client = _as(world, "viewer")
+    assert 'data-testid="held-deliveries"' not in client.get("/").get_data(as_text=True)
+    entry = journal.Entry("emailbison", world["workspace"], b'{"event": {}}', {})
+    with session_scope(db_url) as session:
+        for outcome in ("held", "held", "stored", "discarded"):
+            journal.add(session, entry, outcome, error="event.type: missing")
+    page = client.get("/").get_data(as_text=True)
+    assert 'data-testid="held-deliveries"' in page
+    assert "2 webhook deliveries are held" in page and "webhooks replay --held" in page

@@ -12,6 +12,7 @@ from sender_service.db.engine import session_scope
 from sender_service.definitions import HEADCOUNT_BUCKETS
 from sender_service.exports.chatgpt import chatgpt_export
 from sender_service.exports.filters import parse_filters
+from sender_service.ingest import journal
 from sender_service.reports.charts import STAGES
 from sender_service.reports.warehouse import Marts, WarehouseMissingError, open_marts
 from sender_service.web.errors import ApiError
@@ -120,11 +121,13 @@ def _numbers(member_id: Any) -> dict[str, Any]:
 def dashboard() -> Any:
     with session_scope(database_url()) as session:
         member, members = chosen_member(session)
+        held = journal.held_count(session, member.workspace_id)
     return render_template(
         "dashboard.html",
         member=member,
         members=members,
         active="dashboard",
+        held_deliveries=held,
         **_numbers(member.workspace_id),
     )
 
