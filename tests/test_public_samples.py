@@ -108,7 +108,8 @@ def test_ghl_sms_without_message_id_is_stored_once(db_url, env, service):
     status, answer = ghl(service, ws, sample)
     assert (status, answer["status"], answer["lead_id"]) == (202, "accepted", str(ws["lead"]))
     [sms] = messages(db_url, channel="sms")
-    assert sms.body == "Yes, Tuesday works" and sms.external_id.startswith("digest:")
+    assert sms.body == "Yes, Tuesday works"
+    assert (sms.external_id or "").startswith("digest:")
     # The same delivery again has the same key: one row.
     assert ghl(service, ws, sample) == (200, {"status": "duplicate"})
     assert len(messages(db_url, channel="sms")) == 1
