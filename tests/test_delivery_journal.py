@@ -33,6 +33,7 @@ from sender_service.ingest.platforms import READERS, Target
 from sender_service.jobs import schedule
 from sender_service.jobs.worker import Worker
 from sender_service.services import Services
+from sender_service.settings import SettingsError, load_settings
 from sender_service.workspaces import create_workspace
 from tests import booking_payloads as bp
 from tests import emailbison_payloads as eb
@@ -309,3 +310,10 @@ def test_one_slack_message_a_day_while_deliveries_are_held(db_url, ws, stubs):
             "sent",
             "C-REPORTS",
         )
+
+
+@pytest.mark.parametrize("raw", ["0", "a week", "-3"])
+def test_a_bad_retention_setting_is_refused_with_its_name(raw: str) -> None:
+    with pytest.raises(SettingsError, match="WEBHOOK_JOURNAL_RETENTION_DAYS"):
+        load_settings({"WEBHOOK_JOURNAL_RETENTION_DAYS": raw})
+    assert load_settings({}).webhook_journal_retention_days == 30

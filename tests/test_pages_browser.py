@@ -42,6 +42,7 @@ from sender_service.db.models import (
     User,
     Workspace,
 )
+from sender_service.ingest import journal
 from sender_service.jobs.worker import Worker
 from sender_service.passwords import set_password
 from sender_service.services import Services
@@ -198,8 +199,13 @@ def test_pages_end_to_end(
     shot(page, "sign-in")
     page.context.close()
 
+    # A webhook delivery no reader could use: the dashboard warns of it.
+    with session_scope(url) as session:
+        entry = journal.Entry("emailbison", ws_a, b'{"event": {"type": "LEAD_REPLIED"}}', {})
+        journal.add(session, entry, "held", error="data: missing", error_field="data")
     admin = sign_in(browser, service, "ada@agency.test", viewport={"width": 1360, "height": 900})
     expect(admin.get_by_role("heading", level=1)).to_have_text(seeded_name(url, ws_a))
+    expect(admin.get_by_role("alert")).to_contain_text("1 webhook delivery is held")
     rows = marts(seeded["env"]["WAREHOUSE_PATH"], ws_a)
     assert rows
     for row in rows:

@@ -76,14 +76,14 @@ def receive(url: str, entry: journal.Entry, target: Target) -> Outcome:
         with pool.connection(url) as conn:
             journal.write(conn, entry, outcome.outcome, **outcome.detail())
         return outcome
-    if isinstance(reading, Event):
-        with pool.connection(url) as conn:
-            stored = store_event_fast(conn, entry, reading)
-        if stored is not None:
-            if stored.job_kind is not None:
-                notifier.wake(url, stored.job_kind)
-            return _from_stored(stored)
     try:
+        if isinstance(reading, Event):
+            with pool.connection(url) as conn:
+                stored = store_event_fast(conn, entry, reading)
+            if stored is not None:
+                if stored.job_kind is not None:
+                    notifier.wake(url, stored.job_kind)
+                return _from_stored(stored)
         with session_scope(url) as session:
             outcome = apply(session, target, reading)
             journal.add(session, entry, outcome.outcome, **outcome.detail())
@@ -92,7 +92,6 @@ def receive(url: str, entry: journal.Entry, target: Target) -> Outcome:
         outcome = _held(f"the database refused a value: {type(exc).__name__}", None)
         with pool.connection(url) as conn:
             journal.write(conn, entry, outcome.outcome, **outcome.detail())
-        return outcome
     return outcome
 
 

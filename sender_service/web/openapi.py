@@ -92,10 +92,11 @@ def _emailbison_webhook() -> dict[str, Any]:
                     _status("duplicate", "ignored"),
                 ),
                 "202": _json(
-                    "Stored; a reply is queued for classification",
-                    _status("accepted", message_id=_UUID, lead_id=_UUID),
+                    "Stored (a reply is queued for classification), or held: valid JSON no "
+                    "reader could use, kept in the delivery journal for a replay",
+                    _status("accepted", "held", message_id=_UUID, lead_id=_UUID),
                 ),
-                "400": _error("Malformed JSON or a missing/invalid field (`field` names it)"),
+                "400": _error("The body is not JSON (journaled)"),
                 "401": _error("Missing or wrong secret, or unknown workspace; body unread"),
                 "413": _error("Body larger than 1 MiB"),
             },
@@ -123,18 +124,23 @@ def _booking_webhook(summary: str, description: str, auth: list[dict[str, Any]])
                 ),
                 "202": _json(
                     "Recorded: a booking applied to its lead (or kept until the lead appears), "
-                    "or an inbound SMS queued for classification",
+                    "or an inbound SMS queued for classification; or held: valid JSON no "
+                    "reader could use, kept in the delivery journal for a replay",
                     _status(
                         "applied",
                         "unmatched",
                         "accepted",
+                        "held",
                         booking_event_id=_UUID,
                         message_id=_UUID,
                         lead_id=_UUID,
                     ),
                 ),
-                "400": _error("Malformed JSON or a missing/invalid field (`field` names it)"),
-                "401": _error("Missing, stale or wrong signature or secret; nothing stored"),
+                "400": _error("The body is not JSON (journaled)"),
+                "401": _error(
+                    "Missing, stale or wrong signature or secret; nothing stored (a Calendly "
+                    "delivery whose valid signature is stale is journaled for reconciliation)"
+                ),
                 "403": _error("locationId is not the workspace's GHL location; nothing stored"),
                 "413": _error("Body larger than 1 MiB"),
             },
