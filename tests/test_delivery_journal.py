@@ -195,6 +195,9 @@ def test_a_calendly_delivery_signed_ten_minutes_ago_is_booked_by_reconciliation(
     assert count(db_url, BookingEvent) == 0
     [row] = journal_rows(db_url)
     assert (row.provider, row.outcome, row.body) == ("calendly", "stale", body)
+    # Never replayed from its late body: reconciliation asks the API instead.
+    refused = run(cli_runner, db_url, "webhooks", "replay", "--id", str(row.id))
+    assert_refused(refused, "stale", "bookings reconcile")
     signature = late["Calendly-Webhook-Signature"]
     assert signature.split("v1=")[1] not in str(row.headers)  # the signature is never kept
     assert row.headers["calendly-signed-at"] == signature.split(",")[0][2:]

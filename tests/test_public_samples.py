@@ -207,3 +207,32 @@ def test_emailbison_composed_email_matches_its_recipient_or_is_ignored(db_url, e
     assert messages(db_url, external_id="9202") == []
     row = last_journal(db_url)
     assert row.outcome == "ignored" and b"nobody@elsewhere.test" in row.body
+
+
+def test_enrichment_fields_of_the_wrong_type_never_refuse_a_delivery(db_url, env, service):
+    """Beyond the table: each provider's optional fields null, of another type, or absent."""
+    calendly_ws, ghl_ws = env["CALENDLY"], env["GHL"]
+    booking = ps.calendly_created(9, "dana@prospect.io")
+    booking["payload"].update(tracking="n/a", rescheduled=None, timezone=3)
+    booking["payload"]["scheduled_event"]["start_time"] = None
+    status, answer = calendly(service, calendly_ws, booking)
+    assert (status, answer["status"]) == (202, "applied")
+
+    sms = ps.ghl_sms_without_message_id("ct-1", "ok", LOCATION)
+    sms.update(body=None, attachments=[{"url": "https://cdn.example.test/1.jpg"}], dateAdded=7)
+    assert ghl(service, ghl_ws, sms)[0] == 202
+    appointment = ps.ghl_appointment_update("apt-t", "ct-1", "confirmed", LOCATION)
+    appointment["appointment"].update(startTime=None, calendarId=12)
+    assert ghl(service, ghl_ws, appointment)[0] == 202
+
+    reply = ps.emailbison_reply_with_loose_enrichment(9102)
+    reply["data"]["lead"].update(first_name=None, company=42, custom_variables="none")
+    reply["data"]["reply"].update(email_subject=None, from_name=["Dana"])
+    assert emailbison(service, ghl_ws, reply)[0] == 202
+    assert [r.outcome for r in journal_outcomes(db_url)] == ["stored"] * 4
+
+
+def journal_outcomes(db_url: str) -> list[WebhookDelivery]:
+    with session_scope(db_url) as session:
+        rows = session.execute(select(WebhookDelivery).order_by(WebhookDelivery.received_at))
+        return [r for r in rows.scalars()]

@@ -12,12 +12,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from typing import Any, Final, TypeVar
+from typing import Annotated, Any, Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sender_service.booking_sync.record import BookingUpdate
 from sender_service.ingest.events import Ignored, PayloadError, load_json
+from sender_service.ingest.lenient import Flag, IfObject, Text
 from sender_service.providers.http import parse_time
 
 PROVIDER: Final = "CALENDLY"
@@ -71,28 +72,26 @@ class _Model(BaseModel):
 
 class ScheduledEvent(_Model):
     uri: str
-    start_time: str | None = None
+    start_time: Text = None
 
 
 class Tracking(_Model):
-    utm_content: str | None = None
+    utm_content: Text = None
 
 
 class NoShow(_Model):
-    uri: str | None = None
-    created_at: str | None = None
+    uri: Text = None
+    created_at: Text = None
 
 
 class InviteePayload(_Model):
     uri: str
-    email: str | None = None
-    scheduled_event: ScheduledEvent | None = None
-    event: str | None = None  # older deliveries: the scheduled event's URI
-    rescheduled: bool | None = False
-    tracking: Tracking | None = None
-    no_show: NoShow | None = None
-    created_at: str | None = None
-    updated_at: str | None = None
+    email: Text = None
+    scheduled_event: Annotated[ScheduledEvent | None, IfObject] = None
+    event: Text = None  # older deliveries: the scheduled event's URI
+    rescheduled: Flag = False
+    tracking: Annotated[Tracking | None, IfObject] = None
+    no_show: Annotated[NoShow | None, IfObject] = None
 
     def event_uri(self) -> str:
         uri = self.scheduled_event.uri if self.scheduled_event else self.event
@@ -109,12 +108,11 @@ class NoShowResource(_Model):
 
     uri: str
     invitee: str
-    created_at: str | None = None
 
 
 class Envelope(_Model):
     event: str
-    created_at: str | None = None
+    created_at: Text = None
     payload: dict[str, Any]
 
 

@@ -20,7 +20,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -38,6 +38,7 @@ from sender_service.ingest.events import (
     PayloadError,
     load_json,
 )
+from sender_service.ingest.lenient import IfObject, Text
 from sender_service.providers.ghl import SMS_SOURCE
 from sender_service.providers.http import parse_time
 
@@ -82,43 +83,42 @@ class _Model(BaseModel):
 
 class Envelope(_Model):
     type: str
-    locationId: str | None = None  # noqa: N815 (GHL's field names)
+    locationId: Text = None  # noqa: N815 (GHL's field names)
 
 
 class Location(_Model):
-    id: str | None = None
+    id: Text = None
 
 
 class WorkflowMessage(_Model):
-    type: str | int | None = None
-    body: str = ""
+    type: Text = None
+    body: Text = None
 
 
 class WorkflowCalendar(_Model):
-    id: str | None = None
-    appointmentId: str | None = None  # noqa: N815
-    status: str | None = None
-    appoinmentStatus: str | None = None  # noqa: N815 (GHL's own spelling in workflow data)
-    startTime: str | None = None  # noqa: N815
+    id: Text = None
+    appointmentId: Text = None  # noqa: N815
+    status: Text = None
+    appoinmentStatus: Text = None  # noqa: N815 (GHL's own spelling in workflow data)
+    startTime: Text = None  # noqa: N815
 
 
 class Workflow(_Model):
     """A workflow "Webhook" action's body (only the fields read)."""
 
     contact_id: str
-    location: Location | None = None
-    message: WorkflowMessage | None = None
-    calendar: WorkflowCalendar | None = None
-    customData: dict[str, Any] = {}  # noqa: N815
+    location: Annotated[Location | None, IfObject] = None
+    message: Annotated[WorkflowMessage | None, IfObject] = None
+    calendar: Annotated[WorkflowCalendar | None, IfObject] = None
+    customData: Annotated[dict[str, Any] | None, IfObject] = None  # noqa: N815
 
 
 class Appointment(_Model):
     id: str
-    calendarId: str | None = None  # noqa: N815
-    contactId: str | None = None  # noqa: N815
-    appointmentStatus: str | None = None  # noqa: N815
-    startTime: str | None = None  # noqa: N815
-    endTime: str | None = None  # noqa: N815
+    calendarId: Text = None  # noqa: N815
+    contactId: Text = None  # noqa: N815
+    appointmentStatus: Text = None  # noqa: N815
+    startTime: Text = None  # noqa: N815
 
 
 class AppointmentEvent(Envelope):
@@ -127,12 +127,10 @@ class AppointmentEvent(Envelope):
 
 class InboundMessage(Envelope):
     contactId: str  # noqa: N815
-    messageId: str | None = None  # noqa: N815
-    messageType: str | None = None  # noqa: N815
-    conversationId: str | None = None  # noqa: N815
-    body: str = ""
-    dateAdded: str | None = None  # noqa: N815
-    direction: str | None = None
+    messageId: Text = None  # noqa: N815
+    conversationId: Text = None  # noqa: N815
+    body: Text = None  # an MMS may carry attachments only
+    dateAdded: Text = None  # noqa: N815
 
 
 @dataclass(frozen=True)
@@ -182,7 +180,7 @@ def read(body: bytes, location_id: str | None, calendar_id: str | None = None) -
         return _sms(
             message.contactId,
             message.messageId,
-            message.body,
+            message.body or "",
             message.dateAdded,
             message.conversationId,
         )
@@ -234,7 +232,8 @@ def _workflow(
     except ValidationError as exc:
         raise _invalid("GHL workflow webhook", exc) from None
     _check_location(location_id, flow.location.id if flow.location else None, "location.id")
-    data = {k: v for k, v in flow.customData.items() if isinstance(v, str | int) and v != ""}
+    custom = flow.customData or {}
+    data = {k: v for k, v in custom.items() if isinstance(v, str | int) and v != ""}
     kind = str(data.get("replyline_event") or "").lower()
     if not kind:
         kind = "appointment" if flow.calendar else "inbound_sms" if flow.message else ""
@@ -247,7 +246,7 @@ def _workflow(
         return _sms(
             flow.contact_id,
             str(data["message_id"]) if "message_id" in data else None,
-            flow.message.body,
+            flow.message.body or "",
             str(data["date_added"]) if "date_added" in data else None,
             None,
         )

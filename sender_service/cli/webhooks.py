@@ -126,8 +126,11 @@ def replay_command(
             raise CommandError(f"--since must be an ISO time, not {since!r}") from None
         if start.tzinfo is None:
             start = start.replace(tzinfo=UTC)
+        # A stale Calendly delivery is booked through the API by reconciliation, never from
+        # its late body (which could be a replay).
         query = query.where(
-            WebhookDelivery.received_at >= start, WebhookDelivery.outcome != "discarded"
+            WebhookDelivery.received_at >= start,
+            WebhookDelivery.outcome.not_in(("discarded", "stale")),
         )
     url = database_url()
     with session_scope(url) as session:
@@ -138,6 +141,13 @@ def replay_command(
         ids = list(session.execute(query).scalars())
     if delivery_id and not ids:
         raise CommandError(f"no journaled delivery {delivery_id}")
+    if delivery_id:
+        with session_scope(url) as session:
+            if session.get_one(WebhookDelivery, ids[0]).outcome == "stale":
+                raise CommandError(
+                    f"delivery {delivery_id} is a stale Calendly delivery: "
+                    "`replyline bookings reconcile` books it from the Calendly API"
+                )
     results = []
     for one in ids:
         # One transaction each: a delivery that fails again leaves the others replayed.

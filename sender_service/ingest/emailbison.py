@@ -25,6 +25,7 @@ from sender_service.ingest.events import (
     PayloadError,
     load_json,
 )
+from sender_service.ingest.lenient import Flag, ObjectsOnly, Text
 
 
 def _id_text(value: Any) -> Any:
@@ -32,28 +33,7 @@ def _id_text(value: Any) -> Any:
     return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
-def _text(value: Any) -> str | None:
-    """An optional text field: a number becomes its text, anything else not text is dropped."""
-    if isinstance(value, str):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return None
-
-
-def _flag(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("true", "1", "yes")
-    return bool(value) if isinstance(value, bool | int) else False
-
-
-def _objects(value: Any) -> list[Any]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
 ExternalId = Annotated[str, BeforeValidator(_id_text)]
-Text = Annotated[str | None, BeforeValidator(_text)]
-Flag = Annotated[bool, BeforeValidator(_flag)]
 
 
 class _Model(BaseModel):
@@ -85,7 +65,7 @@ class Lead(_Model):
     last_name: Text = None
     company: Text = None
     title: Text = None
-    custom_variables: Annotated[list[CustomVariable], BeforeValidator(_objects)] = []
+    custom_variables: Annotated[list[CustomVariable], ObjectsOnly] = []
 
 
 class Recipient(_Model):
@@ -99,7 +79,7 @@ class Reply(_Model):
     from_email_address: Text = None
     from_name: Text = None
     primary_to_email_address: Text = None
-    to: Annotated[list[Recipient], BeforeValidator(_objects)] = []
+    to: Annotated[list[Recipient], ObjectsOnly] = []
     text_body: Text = None
     html_body: Text = None
     date_received: datetime | None = None
