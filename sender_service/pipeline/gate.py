@@ -85,7 +85,7 @@ _STATUS_AFTER_SKIP: dict[str, str] = {
 def campaign_hold(campaign: EmailCampaign) -> str | None:
     """Why the campaign, as it is now, lets no AI send out, or None."""
     if campaign.response_mode != "AI_AUTO_SEND":
-        return f"the campaign is now {campaign.response_mode}: a setter answers"
+        return f"the campaign is now {campaign.response_mode}"
     if campaign.archived:
         return "the campaign is archived"
     return None
