@@ -192,7 +192,7 @@ def process_inbound(
         if run_at is not None:
             draft.status = "scheduled"
         outcome.next_steps.append(NextStep("send_draft", draft.id, run_at))
-    elif decision.action == "needs_review" and not campaign.archived:
+    elif decision.action == "needs_review":
         _notify(session, inbound, draft, outcome)
     return outcome
 
@@ -248,7 +248,10 @@ def _review(
 def _notify(
     session: Session, inbound: InboundReply, draft: AIDraft | None, outcome: Outcome
 ) -> None:
-    """One review notification per draft (or per reply when there is no draft)."""
+    """One review notification per draft (or per reply when there is no draft); none for an
+    archived campaign, which nobody watches (its drafts wait on /review)."""
+    if inbound.campaign is not None and inbound.campaign.archived:
+        return
     key = f"review:{draft.id}" if draft else f"review-reply:{inbound.message.id}"
     existing = session.execute(
         select(Notification).where(Notification.dedupe_key == key)

@@ -60,6 +60,7 @@ def _send_body() -> SendDraftBody:
 _SEND_STATUS: dict[str, tuple[int, str]] = {
     "already_handled": (409, "the draft was already handled"),
     "skipped": (409, "the draft cannot be sent"),
+    "held": (409, "the draft waits for a person"),
     "unsendable": (422, "the message cannot be sent as written"),
     "not_sent": (502, "the platform did not send it"),
     "unknown": (502, "the platform did not confirm the send; check the thread before retrying"),

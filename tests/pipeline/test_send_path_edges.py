@@ -140,7 +140,7 @@ def test_a_delayed_send_rechecks_every_rule_with_the_campaign_as_it_is_at_send_t
     db_url: str, setup: dict[str, Any], service: Service, stubs: Stubs, change: str
 ) -> None:
     values, reason, dm = CHANGES[change]
-    set_campaign(db_url, send_delay_min_seconds=1, send_delay_max_seconds=1)
+    set_campaign(db_url, send_delay_min_seconds=4, send_delay_max_seconds=4)
     post(service, setup, reply_from(0))
     drain(db_url, setup)
     (draft,) = rows(db_url, AIDraft)
@@ -168,7 +168,7 @@ def test_a_delayed_send_rechecks_every_rule_with_the_campaign_as_it_is_at_send_t
 def test_a_delayed_send_with_the_kill_switch_flipped_waits_on_the_review_queue(
     db_url: str, setup: dict[str, Any], service: Service, stubs: Stubs
 ) -> None:
-    set_campaign(db_url, send_delay_min_seconds=1, send_delay_max_seconds=1)
+    set_campaign(db_url, send_delay_min_seconds=4, send_delay_max_seconds=4)
     post(service, setup, reply_from(0))
     drain(db_url, setup)
     with session_scope(db_url) as session:

@@ -43,6 +43,7 @@ _NEEDS_REVIEW = exists().where(
 _SEND_OUTCOMES = {
     "already_handled": ("Someone already handled this draft; nothing was sent again.", "info"),
     "skipped": ("Not sent: the lead can no longer be answered (opted out or superseded).", "error"),
+    "held": ("Not sent: the draft waits for a person.", "error"),
     "unsendable": ("Not sent: the message cannot be sent as written.", "error"),
     "not_sent": ("Not sent: the email platform refused it. Try again shortly.", "error"),
     "unknown": (
