@@ -24,6 +24,9 @@ SENTIMENTS: Final[tuple[str, ...]] = (
 POSITIVE_SENTIMENTS: Final[frozenset[str]] = frozenset(
     {"Interested", "Information Requested", "Meeting Requested", "Call Requested"}
 )
+# Replies the AI writes a draft for. Only positive ones may be auto-sent; a Follow Up draft
+# ("reach out next quarter") waits for a person.
+DRAFTED_SENTIMENTS: Final[frozenset[str]] = POSITIVE_SENTIMENTS | {"Follow Up"}
 MEETING_REQUESTED_SENTIMENTS: Final[frozenset[str]] = frozenset(
     {"Meeting Requested", "Call Requested"}
 )

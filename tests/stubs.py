@@ -71,11 +71,13 @@ class Stubs:
     slack_fault: Callable[[Request], Response | None] | None = None
     llm_fault: Callable[[Request], Response | None] | None = None
     accepted: list[dict[str, Any]] = field(default_factory=list)  # replies the platform took
+    # Slack user ids by email (users.lookupByEmail); any other email is U-REVIEW.
+    slack_users: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.server.expect_request("/v1/chat/completions").respond_with_handler(self._llm)
-        self.server.expect_request("/slack/api/users.lookupByEmail").respond_with_json(
-            {"ok": True, "user": {"id": "U-REVIEW"}}
+        self.server.expect_request("/slack/api/users.lookupByEmail").respond_with_handler(
+            self._slack_lookup
         )
         self.server.expect_request("/slack/api/conversations.open").respond_with_json(
             {"ok": True, "channel": {"id": "D-REVIEW"}}
@@ -149,6 +151,10 @@ class Stubs:
             if i["email"] == email
         ]
         return _json({"collection": found, "pagination": {"next_page_token": None}})
+
+    def _slack_lookup(self, req: Request) -> Response:
+        email = req.form.get("email") or req.args.get("email") or ""
+        return _json({"ok": True, "user": {"id": self.slack_users.get(email, "U-REVIEW")}})
 
     def _slack_post(self, req: Request) -> Response:
         if self.slack_fault and (faulty := self.slack_fault(req)) is not None:

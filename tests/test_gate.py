@@ -8,7 +8,13 @@ from decimal import Decimal
 
 import pytest
 
-from sender_service.pipeline.gate import GateFacts, SkipFacts, decide
+from sender_service.pipeline.gate import (
+    Decision,
+    GateFacts,
+    SkipFacts,
+    decide,
+    stored_confidence,
+)
 
 CLEAR = SkipFacts(
     auto_send_enabled=True,
@@ -38,6 +44,28 @@ def test_a_good_draft_is_sent_now() -> None:
 
 def test_exactly_at_threshold_is_sent() -> None:
     assert decide(replace(GOOD, confidence=0.90)).action == "send_now"
+
+
+def test_confidence_is_compared_as_returned_and_shown_with_its_digits() -> None:
+    decision = decide(replace(GOOD, confidence=0.8996))
+    assert decision == Decision("needs_review", "confidence 0.8996 below threshold 0.90: fine")
+    assert decide(replace(GOOD, confidence=0.9)).reason == "confidence 0.90 ≥ 0.90 and safe"
+
+
+@pytest.mark.parametrize("returned", [0.8996, 0.9, 0.9004, 0.94999, 0.95, 0.951, 1.0, 0.0])
+@pytest.mark.parametrize("threshold", ["0.90", "0.95", "0.905", "1.000", "0"])
+def test_the_stored_confidence_gives_the_same_answer_as_the_returned_one(
+    returned: float, threshold: str
+) -> None:
+    """The send-time re-check reads the stored (3-decimal) confidence: same verdict."""
+    limit = Decimal(threshold)
+    assert (stored_confidence(returned) >= limit) == (Decimal(str(returned)) >= limit)
+
+
+def test_a_hold_for_a_person_comes_after_skips_and_before_scores() -> None:
+    held = replace(GOOD, held_for_person="the campaign is archived")
+    assert decide(held) == Decision("needs_review", "the campaign is archived")
+    assert decide(replace(held, skip=replace(CLEAR, opted_out=True))).action == "skip"
 
 
 def test_a_send_window_makes_it_later() -> None:

@@ -147,7 +147,9 @@ def test_the_report_is_posted_to_the_workspace_channel_once(
     monkeypatch.setenv("SLACK_API_URL", httpserver.url_for("/api/"))
     with psycopg.connect(setup["url"]) as conn:
         conn.execute(
-            "update workspaces set report_slack_channel = 'C0REPORTS' where id = %s",
+            # A name with mrkdwn in it: posted inert (issue 15).
+            "update workspaces set report_slack_channel = 'C0REPORTS', "
+            "name = 'Acme <!channel> & co' where id = %s",
             (setup["id"],),
         )
     now = MONDAY + timedelta(hours=8)
@@ -157,6 +159,8 @@ def test_the_report_is_posted_to_the_workspace_channel_once(
     form = complete.get_json() if complete.is_json else complete.form.to_dict()
     assert form["channel_id"] == "C0REPORTS"
     assert "Weekly report" in form["initial_comment"] and "booked" in form["initial_comment"]
+    assert "Acme &lt;!channel&gt; &amp; co" in form["initial_comment"]
+    assert "<!channel>" not in form["initial_comment"]
     assert len(uploads) == 5  # report.html, three charts, kpis.csv
     # The next hour posts nothing again.
     assert materialize(setup, now + timedelta(hours=1))["posted_to_slack"] == 0

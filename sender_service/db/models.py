@@ -133,6 +133,8 @@ class Workspace(Timestamped, Base):
     email_platform_url: Mapped[str | None] = mapped_column(Text)
     review_slack_email: Mapped[str] = mapped_column(Text, server_default=DEFAULT_REVIEW_EMAIL)
     review_slack_user_id: Mapped[str | None] = mapped_column(Text)
+    # The email `review_slack_user_id` was resolved from: a cache for another email is stale.
+    review_slack_user_email: Mapped[str | None] = mapped_column(Text)
     report_slack_channel: Mapped[str | None] = mapped_column(Text)
     auto_send_enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     webhook_secret_hash: Mapped[str] = mapped_column(String(64))

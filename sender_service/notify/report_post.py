@@ -15,7 +15,7 @@ from typing import Final
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
-from sender_service.notify.slack import SlackError
+from sender_service.notify.slack import SlackError, escape
 
 MARKER: Final = "slack-posted"
 FILES: Final = ("report.html", "funnel.png", "ai_vs_setter.png", "trend.png", "kpis.csv")
@@ -57,7 +57,7 @@ def week_numbers(report_dir: Path) -> WeekNumbers:
 
 def summary(name: str, week: str, numbers: WeekNumbers, link: str | None) -> str:
     text = (
-        f"*Weekly report — {name}, week of {week}*\n"
+        f"*Weekly report — {escape(name)}, week of {week}*\n"
         f"{numbers.positive} new positive leads, {numbers.meetings_requested} asked for a "
         f"meeting, {numbers.booked} booked. Answers: {numbers.ai_sends} by the AI, "
         f"{numbers.setter_sends} by setters."

@@ -35,23 +35,29 @@ class ReviewRequest:
 
 def _quote(text: str, limit: int = 1500) -> str:
     text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return "\n".join("> " + line for line in text.splitlines() or [""])
+    return "\n".join("> " + slack.escape(line) for line in text.splitlines() or [""])
 
 
 def review_blocks(request: ReviewRequest, marker: str) -> tuple[str, list[dict[str, Any]]]:
-    """The DM's fallback text and its blocks: lead, reply, draft, confidence, reason, link."""
+    """The DM's fallback text and its blocks: lead, reply, draft, confidence, reason, link.
+
+    Every text from the lead, the LLM or a person's settings is escaped (`slack.escape`)."""
+    esc = slack.escape
     confidence = "n/a" if request.confidence is None else f"{request.confidence:.2f}"
-    who = request.lead_name + (f" <{request.lead_email}>" if request.lead_email else "")
-    text = f"Review needed: reply from {who} ({request.reason}) {marker}"
+    who = esc(request.lead_name) + (
+        f" &lt;{esc(request.lead_email)}&gt;" if request.lead_email else ""
+    )
+    reason = esc(request.reason)
+    text = f"Review needed: reply from {who} ({reason}) {marker}"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "A reply needs your review"}},
         {
             "type": "section",
             "fields": [
                 {"type": "mrkdwn", "text": f"*Lead*\n{who}"},
-                {"type": "mrkdwn", "text": f"*Campaign*\n{request.campaign_name or '—'}"},
+                {"type": "mrkdwn", "text": f"*Campaign*\n{esc(request.campaign_name or '—')}"},
                 {"type": "mrkdwn", "text": f"*Confidence*\n{confidence}"},
-                {"type": "mrkdwn", "text": f"*Why*\n{request.reason}"},
+                {"type": "mrkdwn", "text": f"*Why*\n{reason}"},
             ],
         },
         {
@@ -84,6 +90,15 @@ def marker_for(notification_id: uuid.UUID) -> str:
     return f"ref:{notification_id}"
 
 
+def reviewer_user_id(client: WebClient, workspace: Workspace) -> str:
+    """The reviewer's Slack id, resolved again whenever the reviewer email has changed."""
+    email = workspace.review_slack_email
+    if not workspace.review_slack_user_id or workspace.review_slack_user_email != email:
+        workspace.review_slack_user_id = slack.lookup_user_id(client, email)
+        workspace.review_slack_user_email = email
+    return workspace.review_slack_user_id
+
+
 def deliver(url: str, client: WebClient, notification_id: uuid.UUID, request: ReviewRequest) -> str:
     """Send the DM for `notification_id` unless it went out already; return its ts.
 
@@ -97,12 +112,9 @@ def deliver(url: str, client: WebClient, notification_id: uuid.UUID, request: Re
         if notification.status == "sent" and notification.slack_ts:
             return notification.slack_ts
         workspace = session.get_one(Workspace, notification.workspace_id)
-        if not workspace.review_slack_user_id:
-            workspace.review_slack_user_id = slack.lookup_user_id(
-                client, workspace.review_slack_email
-            )
+        reviewer = reviewer_user_id(client, workspace)
         if not notification.slack_channel:
-            notification.slack_channel = slack.open_dm(client, workspace.review_slack_user_id)
+            notification.slack_channel = slack.open_dm(client, reviewer)
         channel = notification.slack_channel
         earlier = notification.last_attempt_at
         notification.attempts += 1

@@ -22,6 +22,12 @@ class SlackError(RuntimeError):
     """Slack refused or could not be reached after the SDK's retries."""
 
 
+def escape(text: str) -> str:
+    """Text that did not come from us, made inert in mrkdwn: Slack reads `<...>` as a link or
+    a mention (`<!here>`), and asks for exactly these three characters to be escaped."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def make_client(settings: Settings) -> WebClient:
     if not settings.slack_bot_token:
         raise SlackError("SLACK_BOT_TOKEN is not set")
@@ -48,6 +54,7 @@ def _call(method: str, fn: Any, **kwargs: Any) -> Any:
 
 
 def lookup_user_id(client: WebClient, email: str) -> str:
+    """The Slack user id of the account with this email (`users:read.email`)."""
     response = _call("users.lookupByEmail", client.users_lookupByEmail, email=email)
     return str(response["user"]["id"])
 

@@ -1,4 +1,4 @@
-"""The facts behind the `skip` rules, read fresh from the database each time they are needed."""
+"""The facts behind the gate's rules, read fresh from the database each time they are needed."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from sender_service.db.models import AIDraft, Lead, Message, Workspace
+from sender_service.definitions import POSITIVE_SENTIMENTS
 from sender_service.pipeline.gate import SkipFacts
+from sender_service.pipeline.opt_out import hold_reason, opt_out_in
 
 RECENT_AUTO_SEND = timedelta(hours=24)
 
@@ -61,3 +63,21 @@ def recent_auto_send(session: Session, lead: Lead, now: datetime) -> bool:
             )
         )
     )
+
+
+def person_hold(message: Message, *, tracked: bool) -> str | None:
+    """Why the reply's draft is for a person whatever the evaluator says, or None.
+
+    `tracked`: the reply came in on the campaign's own thread (an untracked one, matched to
+    the lead by email, is never auto-answered)."""
+    found = opt_out_in(message.body)
+    if found is not None:
+        return hold_reason(found)
+    if not tracked:
+        return "an untracked reply (matched to the lead by email) is answered by a person"
+    if message.sentiment not in POSITIVE_SENTIMENTS:
+        return (
+            f"a {message.sentiment} reply gets a draft for a person; "
+            "only positive replies auto-send"
+        )
+    return None

@@ -2,15 +2,19 @@
 
 `skip` rules come first (nobody should be bothered), then `needs_review` (a person decides),
 and only a draft that passes everything is sent — now, or later in the campaign's window.
-The same `skip` checks run again just before a delayed send goes out.
+Every rule runs again just before a send goes out, with the campaign and workspace as they
+are then (`sending.system_sender`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
-from typing import Literal
+from decimal import ROUND_FLOOR, Decimal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from sender_service.db.models import EmailCampaign
 
 Action = Literal["skip", "needs_review", "send_now", "send_later"]
 
@@ -31,7 +35,7 @@ class SkipFacts:
 @dataclass(frozen=True)
 class GateFacts:
     skip: SkipFacts
-    confidence: float | None
+    confidence: float | Decimal | None  # as the evaluator returned it, never rounded
     safe_to_send: bool | None
     evaluation_reason: str
     threshold: Decimal
@@ -39,6 +43,9 @@ class GateFacts:
     service_failure: str | None
     recent_auto_send: bool
     send_at: datetime | None  # None: now; else when the delay window and hours allow
+    # Why a person must decide whatever the scores say: the campaign no longer auto-sends,
+    # the reply reads as an opt-out, it is untracked or not a positive reply.
+    held_for_person: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,15 @@ _STATUS_AFTER_SKIP: dict[str, str] = {
 }
 
 
+def campaign_hold(campaign: EmailCampaign) -> str | None:
+    """Why the campaign, as it is now, lets no AI send out, or None."""
+    if campaign.response_mode != "AI_AUTO_SEND":
+        return f"the campaign is now {campaign.response_mode}"
+    if campaign.archived:
+        return "the campaign is archived"
+    return None
+
+
 def draft_status_after(skip: Skip, current: str) -> str:
     return _STATUS_AFTER_SKIP.get(skip.code, current)
 
@@ -88,10 +104,25 @@ def skip_reason(facts: SkipFacts) -> Skip | None:
     return None
 
 
+def stored_confidence(confidence: float) -> Decimal:
+    """The evaluator's confidence for a 3-decimal column, rounded down: thresholds have at most
+    3 decimals, so `stored ≥ threshold` holds exactly when `returned ≥ threshold` does."""
+    return Decimal(str(confidence)).quantize(Decimal("0.001"), rounding=ROUND_FLOOR)
+
+
+def shown_score(confidence: float | Decimal) -> str:
+    """Every digit the evaluator gave (0.8996 stays 0.8996, never 0.90), at least two."""
+    text = format(Decimal(str(confidence)).normalize(), "f")
+    whole, _, digits = text.partition(".")
+    return f"{whole}.{digits.ljust(2, '0')}"
+
+
 def decide(facts: GateFacts) -> Decision:
     skip = skip_reason(facts.skip)
     if skip:
         return Decision("skip", skip.reason)
+    if facts.held_for_person:
+        return Decision("needs_review", facts.held_for_person)
     if facts.service_failure:
         return Decision("needs_review", f"outside service failed: {facts.service_failure}")
     if facts.unresolved_placeholders:
@@ -99,11 +130,12 @@ def decide(facts: GateFacts) -> Decision:
         return Decision("needs_review", f"the draft has unresolved placeholders: {names}")
     if facts.safe_to_send is not True:
         return Decision("needs_review", f"judged unsafe: {facts.evaluation_reason}")
+    threshold = shown_score(facts.threshold)
     if facts.confidence is None or Decimal(str(facts.confidence)) < facts.threshold:
-        shown = "none" if facts.confidence is None else f"{facts.confidence:.2f}"
+        shown = "none" if facts.confidence is None else shown_score(facts.confidence)
         return Decision(
             "needs_review",
-            f"confidence {shown} below threshold {facts.threshold:.2f}: {facts.evaluation_reason}",
+            f"confidence {shown} below threshold {threshold}: {facts.evaluation_reason}",
         )
     if facts.recent_auto_send:
         return Decision("needs_review", "the lead already got an automatic reply within 24 h")
@@ -113,5 +145,5 @@ def decide(facts: GateFacts) -> Decision:
             f"held for the campaign's send window until {facts.send_at:%Y-%m-%d %H:%M %Z}",
         )
     return Decision(
-        "send_now", f"confidence {facts.confidence:.2f} ≥ {facts.threshold:.2f} and safe"
+        "send_now", f"confidence {shown_score(facts.confidence)} ≥ {threshold} and safe"
     )

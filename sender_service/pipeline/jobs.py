@@ -99,6 +99,10 @@ def send_approved_draft(session: Session, payload: dict[str, Any]) -> None:
         raise RuntimeError(f"not sent, will retry: {result.reason}")  # the claim was released
     if result.status in ("not_sent", "unsendable"):
         _review_failed_send(session, draft_id, f"could not send: {result.reason}")
+    if result.status == "held" and result.tell_reviewer:
+        # The re-check recorded why; the DM reads it from there.
+        draft = session.get_one(AIDraft, draft_id)
+        _notify(session, draft, "review", f"review:{draft.id}")
     # "unknown": the system sender queued its reconciliation, which tells the reviewer.
 
 
@@ -162,9 +166,23 @@ def reconcile_send(session: Session, payload: dict[str, Any]) -> None:
             session.get_one(AIDraft, message.ai_draft_id).status = "sent"
         log.warning("send %s of unknown outcome found in the thread: sent", message.id)
         return
-    log.warning("send %s of unknown outcome: %s; telling the reviewer", message.id, why)
-    if message.ai_draft_id is not None:
-        _review_unknown_send(session, message.ai_draft_id, message.id, why)
+    if message.ai_draft_id is None:
+        log.warning("send %s of unknown outcome: %s", message.id, why)
+        return
+    campaign_id = message.email_campaign_id or (
+        session.get_one(Lead, message.lead_id).email_campaign_id if message.lead_id else None
+    )
+    campaign = session.get(EmailCampaign, campaign_id) if campaign_id else None
+    # The AI reviewer watches AI_AUTO_SEND campaigns only. Elsewhere the setter who sent it
+    # sees it on the draft in the review queue (and in `replyline sends unknown`).
+    dm = campaign is not None and campaign.response_mode == "AI_AUTO_SEND"
+    log.warning(
+        "send %s of unknown outcome: %s; telling %s",
+        message.id,
+        why,
+        "the reviewer" if dm else "the setter in the review queue",
+    )
+    _review_unknown_send(session, message.ai_draft_id, message.id, why, dm=dm)
 
 
 def _look_in_thread(session: Session, message: Message) -> tuple[str | None, str]:
@@ -202,7 +220,7 @@ def _review_failed_send(session: Session, draft_id: uuid.UUID, reason: str) -> N
 
 
 def _review_unknown_send(
-    session: Session, draft_id: uuid.UUID, message_id: uuid.UUID, reason: str
+    session: Session, draft_id: uuid.UUID, message_id: uuid.UUID, reason: str, *, dm: bool
 ) -> None:
     draft = session.get_one(AIDraft, draft_id)
     session.add(
@@ -216,7 +234,8 @@ def _review_unknown_send(
             "answering again",
         )
     )
-    _notify(session, draft, "unknown_send", f"unknown-send:{message_id}")
+    if dm:
+        _notify(session, draft, "unknown_send", f"unknown-send:{message_id}")
 
 
 def _notify(session: Session, draft: AIDraft, kind: str, key: str) -> None:

@@ -1,6 +1,7 @@
 """One inbound reply through the pipeline (DESIGN.md §5.2–5.4), in the caller's transaction.
 
-classify → (positive) draft in every campaign → (AI_AUTO_SEND only) evaluate and decide.
+classify → (positive or Follow Up) draft in every campaign → (AI_AUTO_SEND only) evaluate and
+decide. An opt-out phrase, an untracked reply or a Follow Up reply holds the draft for a person.
 It returns what must happen next — a send, a review DM — for the caller to enqueue in the
 same transaction, so a crash anywhere leaves either everything or nothing.
 """
@@ -19,16 +20,19 @@ from sqlalchemy.orm import Session
 
 from sender_service.ai.llm import LLM, LLMError
 from sender_service.db.models import AIDraft, AutoSendDecision, Message, Notification
-from sender_service.definitions import POSITIVE_SENTIMENTS
+from sender_service.definitions import DRAFTED_SENTIMENTS
 from sender_service.pipeline import facts, takeover, timing
 from sender_service.pipeline.context import InboundReply, load_inbound, reply_context
 from sender_service.pipeline.gate import (
     Decision,
     GateFacts,
+    campaign_hold,
     decide,
     draft_status_after,
     skip_reason,
+    stored_confidence,
 )
+from sender_service.pipeline.opt_out import hold_reason, opt_out_in
 from sender_service.pipeline.takeover import OPEN_DRAFT_STATUSES
 from sender_service.templates import render
 
@@ -59,7 +63,8 @@ def process_inbound(
     now: datetime | None = None,
     allow_auto_send: bool = True,
 ) -> Outcome:
-    """`allow_auto_send=False` (an untracked reply matched by email) drafts but never sends."""
+    """`allow_auto_send=False` (an untracked reply matched by email) drafts but never sends:
+    in an AI_AUTO_SEND campaign it is put to the reviewer like any draft the AI may not send."""
     now = now or datetime.now(UTC)
     message = session.get_one(Message, message_id)
     if message.direction != "inbound":
@@ -72,17 +77,15 @@ def process_inbound(
         _supersede_older_drafts(session, message)
     outcome = Outcome()
     context = reply_context(session, inbound)
-    auto_send = (
-        allow_auto_send
-        and inbound.campaign is not None
-        and inbound.campaign.response_mode == "AI_AUTO_SEND"
-    )
+    campaign = inbound.campaign
+    # A reviewer watches AI_AUTO_SEND campaigns: what the AI may not send is put to them.
+    reviewed = campaign is not None and campaign.response_mode == "AI_AUTO_SEND"
 
     if message.sentiment is None:
         try:
             classified = llm.classify(context)
         except LLMError as exc:
-            if auto_send and lead is not None:
+            if reviewed and lead is not None:
                 _review(
                     session,
                     inbound,
@@ -95,7 +98,7 @@ def process_inbound(
         message.sentiment_confidence = Decimal(str(round(classified.confidence, 3)))
     outcome.sentiment = message.sentiment
     if lead is None:
-        return outcome  # an untracked reply is stored and classified, never answered
+        return outcome  # an unmatched untracked reply is stored and classified, never answered
     if _is_latest_inbound(session, message):
         lead.sentiment_tag = message.sentiment
     if message.sentiment == "Blacklist":
@@ -103,7 +106,7 @@ def process_inbound(
         takeover.close_open_drafts(
             session, lead.id, status="rejected", reason="the lead asked not to be contacted"
         )
-    if message.sentiment not in POSITIVE_SENTIMENTS or message.is_automated_reply:
+    if message.sentiment not in DRAFTED_SENTIMENTS or message.is_automated_reply:
         return outcome
 
     draft = session.execute(
@@ -113,7 +116,7 @@ def process_inbound(
         try:
             written = llm.draft(context, message.sentiment)
         except LLMError as exc:
-            if auto_send:
+            if reviewed:
                 _review(
                     session,
                     inbound,
@@ -133,24 +136,34 @@ def process_inbound(
         session.add(draft)
         session.flush()
     outcome.draft_id = draft.id
-    if not auto_send:
-        return outcome  # SETTER_MANAGED: the draft waits for a setter; no send, no DM
+    held = facts.person_hold(message, tracked=allow_auto_send)
+    if not reviewed:
+        # SETTER_MANAGED: the draft waits for a setter; no send, no DM. An opt-out is still
+        # put on the record, so the setter sees why before answering.
+        if (found := opt_out_in(message.body)) is not None:
+            decision = Decision("needs_review", hold_reason(found))
+            _record(session, inbound, draft, decision, None)
+            outcome.decision = decision
+        return outcome
 
-    assert inbound.campaign is not None
+    assert campaign is not None
     unresolved = render(draft.body, inbound.placeholder_values()).unresolved
     failure = None
-    try:
-        evaluation = llm.evaluate(context, draft.body)
-        draft.confidence = Decimal(str(round(evaluation.confidence, 3)))
-        draft.safe_to_send = evaluation.safe_to_send
-        draft.evaluation_reason = evaluation.reason
-    except LLMError as exc:
-        failure = f"evaluation failed: {exc}"
+    if held is None:
+        try:
+            evaluation = llm.evaluate(context, draft.body)
+            draft.confidence = stored_confidence(evaluation.confidence)
+            draft.safe_to_send = evaluation.safe_to_send
+            draft.evaluation_reason = evaluation.reason
+        except LLMError as exc:
+            failure = f"evaluation failed: {exc}"
+            evaluation = None
+    else:
+        evaluation = None  # a person decides whatever the evaluator would say
 
-    campaign = inbound.campaign
     gate = GateFacts(
         skip=facts.skip_facts(session, inbound.workspace, lead, message, draft),
-        confidence=float(draft.confidence) if draft.confidence is not None else None,
+        confidence=evaluation.confidence if evaluation is not None else None,
         safe_to_send=draft.safe_to_send,
         evaluation_reason=draft.evaluation_reason or "",
         threshold=Decimal(campaign.auto_send_confidence_threshold),
@@ -166,6 +179,7 @@ def process_inbound(
             timezone=inbound.workspace.timezone,
             now=now,
         ),
+        held_for_person=held or campaign_hold(campaign),
     )
     decision = decide(gate)
     _record(session, inbound, draft, decision, gate)
@@ -234,7 +248,10 @@ def _review(
 def _notify(
     session: Session, inbound: InboundReply, draft: AIDraft | None, outcome: Outcome
 ) -> None:
-    """One review notification per draft (or per reply when there is no draft)."""
+    """One review notification per draft (or per reply when there is no draft); none for an
+    archived campaign, which nobody watches (its drafts wait on /review)."""
+    if inbound.campaign is not None and inbound.campaign.archived:
+        return
     key = f"review:{draft.id}" if draft else f"review-reply:{inbound.message.id}"
     existing = session.execute(
         select(Notification).where(Notification.dedupe_key == key)

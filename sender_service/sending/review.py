@@ -7,16 +7,26 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import exists, select
+
 from sender_service.db.engine import session_scope
-from sender_service.db.models import AIDraft, Lead
+from sender_service.db.models import AIDraft, Lead, Message
+
+BEING_SENT = "being sent"
 
 
 def reject_draft(url: str, draft_id: uuid.UUID) -> str | None:
-    """Reject a pending or scheduled draft; else its current status (someone got there first)."""
+    """Reject a pending or scheduled draft; else its current status (someone got there first),
+    or `BEING_SENT` when a send has claimed it.
+
+    Decided under the draft's row lock, which a send's claim also takes: the claim's outbound
+    row is committed with the lock held, so whichever comes second sees the first."""
     with session_scope(url) as session:
         row = session.get_one(AIDraft, draft_id, with_for_update=True)
         if row.status not in ("pending", "scheduled"):
             return row.status
+        if session.scalar(select(exists().where(Message.ai_draft_id == draft_id))):
+            return BEING_SENT
         row.status = "rejected"
     return None
 

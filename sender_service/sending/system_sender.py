@@ -1,8 +1,10 @@
 """Send a draft in the lead's thread, at most once, with no user session (DESIGN.md §5).
 
-1. Claim: under the lead's row lock, re-check the `skip` rules (for AI sends) and insert the
-   outbound message with `delivery_status='claimed'` and the draft's id — unique, so a second
-   claim of the same draft fails in the database. Committed before the provider is called.
+1. Claim: under the lead's row lock, re-check every gate rule (for AI sends) with the campaign
+   and workspace as they are now — a draft the gate would no longer send waits for a setter
+   (`held`) — and insert the outbound message with `delivery_status='claimed'` and the
+   draft's id — unique, so a second claim of the same draft fails in the database.
+   Committed before the provider is called.
 2. Call the provider.
 3. Record: `sent` with the provider's id; `NotSent` releases the claim (a retry may try
    again); `OutcomeUnknown` marks the send `unknown` and queues its reconciliation
@@ -15,16 +17,24 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Literal, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from sender_service.db.engine import session_scope
 from sender_service.db.models import AIDraft, AutoSendDecision, Lead, Message, Workspace
 from sender_service.pipeline import facts
-from sender_service.pipeline.context import load_inbound
-from sender_service.pipeline.gate import draft_status_after, skip_reason
+from sender_service.pipeline.context import InboundReply, load_inbound
+from sender_service.pipeline.gate import (
+    GateFacts,
+    campaign_hold,
+    decide,
+    draft_status_after,
+    skip_reason,
+)
 from sender_service.pipeline.takeover import close_open_drafts
 from sender_service.sending.errors import NotSent, OutcomeUnknown
 from sender_service.sending.recovery import enqueue_reconcile
@@ -32,7 +42,9 @@ from sender_service.templates import render
 
 log = logging.getLogger(__name__)
 
-SendStatus = Literal["sent", "already_handled", "skipped", "unsendable", "not_sent", "unknown"]
+SendStatus = Literal[
+    "sent", "already_handled", "skipped", "held", "unsendable", "not_sent", "unknown"
+]
 
 
 class ThreadReplier(Protocol):
@@ -61,6 +73,7 @@ class SendResult:
     reason: str
     message_id: uuid.UUID | None = None
     retryable: bool = False
+    tell_reviewer: bool = False  # `held` in a campaign the AI reviewer watches
 
 
 def send_draft(
@@ -125,22 +138,9 @@ def _claim(
             assert lead is not None, "drafts are only written for known leads"
 
             if sent_by == "ai":
-                skip = skip_reason(
-                    facts.skip_facts(session, workspace, lead, inbound_message, draft)
-                )
-                if skip:
-                    draft.status = draft_status_after(skip, "pending")
-                    session.add(
-                        AutoSendDecision(
-                            workspace_id=workspace.id,
-                            lead_id=lead.id,
-                            ai_draft_id=draft.id,
-                            inbound_message_id=inbound_message.id,
-                            action="skip",
-                            reason=f"re-checked before sending: {skip.reason}",
-                        )
-                    )
-                    return SendResult("skipped", skip.reason)
+                stopped = _recheck(session, inbound, draft, now)
+                if stopped is not None:
+                    return stopped
             elif lead.opted_out:
                 return SendResult("skipped", "the lead opted out")
 
@@ -191,6 +191,68 @@ def _claim(
         return SendResult("already_handled", "the draft was claimed by another send")
 
 
+def _recheck(
+    session: Session, inbound: InboundReply, draft: AIDraft, now: datetime
+) -> SendResult | None:
+    """Every gate rule again, with the campaign and workspace as they are now; None: send."""
+    lead, workspace, message = inbound.lead, inbound.workspace, inbound.message
+    assert lead is not None
+    campaign = inbound.campaign
+    tracked = not (message.thread_ref or {}).get("untracked")
+    gate = GateFacts(
+        skip=facts.skip_facts(session, workspace, lead, message, draft),
+        confidence=draft.confidence,
+        safe_to_send=draft.safe_to_send,
+        evaluation_reason=draft.evaluation_reason or "",
+        threshold=campaign.auto_send_confidence_threshold if campaign else Decimal(1),
+        unresolved_placeholders=render(draft.body, inbound.placeholder_values()).unresolved,
+        service_failure=None,
+        recent_auto_send=facts.recent_auto_send(session, lead, now),
+        send_at=None,
+        held_for_person=facts.person_hold(message, tracked=tracked)
+        or (campaign_hold(campaign) if campaign else "the lead has no campaign"),
+    )
+    decision = decide(gate)
+    if decision.action == "send_now":
+        return None
+    skip = skip_reason(gate.skip) if decision.action == "skip" else None
+    if skip is not None:
+        # Closed for good, or (paused, switched off) pending for a setter; nobody is DMed.
+        draft.status = draft_status_after(skip, "pending")
+        _decided(session, inbound, draft, "skip", f"re-checked before sending: {skip.reason}")
+        return SendResult("skipped", skip.reason)
+    # The gate would no longer send it: it waits for a setter, on /review. The reviewer is
+    # told only while the campaign still auto-sends (never in SETTER_MANAGED or archived).
+    draft.status = "pending"
+    _decided(
+        session,
+        inbound,
+        draft,
+        "needs_review",
+        f"re-checked before sending: {decision.reason}; the draft waits for a setter",
+    )
+    watched = campaign is not None and campaign_hold(campaign) is None
+    return SendResult("held", decision.reason, tell_reviewer=watched)
+
+
+def _decided(
+    session: Session, inbound: InboundReply, draft: AIDraft, action: str, reason: str
+) -> None:
+    assert inbound.lead is not None
+    session.add(
+        AutoSendDecision(
+            workspace_id=inbound.workspace.id,
+            lead_id=inbound.lead.id,
+            ai_draft_id=draft.id,
+            inbound_message_id=inbound.message.id,
+            action=action,
+            reason=reason,
+            confidence=draft.confidence,
+            threshold=inbound.campaign.auto_send_confidence_threshold if inbound.campaign else None,
+        )
+    )
+
+
 def _release(url: str, message_id: uuid.UUID) -> None:
     with session_scope(url) as session:
         session.execute(delete(Message).where(Message.id == message_id))
@@ -199,11 +261,25 @@ def _release(url: str, message_id: uuid.UUID) -> None:
 def _mark(
     url: str, message_id: uuid.UUID, draft_id: uuid.UUID, status: str, provider_id: str | None
 ) -> None:
+    try:
+        _record_outcome(url, message_id, draft_id, status, provider_id)
+    except IntegrityError:
+        # The platform's echo of this very send was stored first under the provider's id.
+        # The send went out: record it without the id, as reconciliation does, rather than
+        # failing and leaving the claim to be swept as `unknown`.
+        log.warning("send %s: provider id %s is already stored (its echo)", message_id, provider_id)
+        _record_outcome(url, message_id, draft_id, status, None)
+
+
+def _record_outcome(
+    url: str, message_id: uuid.UUID, draft_id: uuid.UUID, status: str, provider_id: str | None
+) -> None:
     with session_scope(url) as session:
         message = session.get_one(Message, message_id)
         message.delivery_status = status
         if provider_id:
             message.external_id = provider_id
+            session.flush()  # a clash with the echo's row fails here, before anything else
         if status == "sent":
             message.occurred_at = datetime.now(UTC)
             session.get_one(AIDraft, draft_id).status = "sent"

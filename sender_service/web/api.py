@@ -60,6 +60,7 @@ def _send_body() -> SendDraftBody:
 _SEND_STATUS: dict[str, tuple[int, str]] = {
     "already_handled": (409, "the draft was already handled"),
     "skipped": (409, "the draft cannot be sent"),
+    "held": (409, "the draft waits for a person"),
     "unsendable": (422, "the message cannot be sent as written"),
     "not_sent": (502, "the platform did not send it"),
     "unknown": (502, "the platform did not confirm the send; check the thread before retrying"),
@@ -84,7 +85,7 @@ def send(draft_id: str) -> Any:
 def reject(draft_id: str) -> Any:
     _, draft = _authorised_draft(_draft_id(draft_id), "setter")
     if (status := reject_draft(_url(), draft.id)) is not None:
-        raise ApiError(409, f"the draft is already {status}", status=status)
+        raise ApiError(409, f"the draft is already {status}", status=status.replace(" ", "_"))
     return jsonify(status="rejected")
 
 

@@ -163,7 +163,9 @@ def _draft_action(summary: str, ok: dict[str, Any], body: bool) -> dict[str, Any
             "401": _error("No valid API token"),
             "403": _error("The token's user is a viewer of the draft's workspace"),
             "404": _error("No such draft in the user's workspaces"),
-            "409": _error("The draft was already sent, rejected or cannot be sent"),
+            "409": _error(
+                "The draft was already sent or rejected, is being sent, or cannot be sent"
+            ),
         },
     }
     if body:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
 from sender_service.db.models import Membership, Workspace
+from sender_service.pipeline.gate import shown_score
 from sender_service.services import Services
 from sender_service.web.access import RANK, Caller, require_role
 from sender_service.web.auth import login_manager
@@ -118,6 +119,12 @@ bp.after_request(security_headers)
 @bp.app_template_filter("num")
 def _num(value: Any) -> str:
     return "—" if value is None else f"{int(value):,}"
+
+
+@bp.app_template_filter("score")
+def _score(value: Any) -> str:
+    """A confidence or threshold with every digit it has (0.899 never shows as 0.90)."""
+    return "—" if value is None else shown_score(value)
 
 
 @bp.app_template_filter("pct")

@@ -9,11 +9,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, or_, select, true
 from werkzeug.wrappers import Response
 
 from sender_service.db.engine import session_scope
-from sender_service.db.models import AIDraft, AutoSendDecision, EmailCampaign, Lead, Message
+from sender_service.db.models import (
+    AIDraft,
+    AutoSendDecision,
+    EmailCampaign,
+    Lead,
+    Message,
+    User,
+    Workspace,
+)
 from sender_service.sending.review import reject_draft
 from sender_service.sending.system_sender import send_draft
 from sender_service.web.errors import ApiError
@@ -35,6 +43,7 @@ _NEEDS_REVIEW = exists().where(
 _SEND_OUTCOMES = {
     "already_handled": ("Someone already handled this draft; nothing was sent again.", "info"),
     "skipped": ("Not sent: the lead can no longer be answered (opted out or superseded).", "error"),
+    "held": ("Not sent: the draft waits for a person.", "error"),
     "unsendable": ("Not sent: the message cannot be sent as written.", "error"),
     "not_sent": ("Not sent: the email platform refused it. Try again shortly.", "error"),
     "unknown": (
@@ -54,11 +63,29 @@ def _latest_reason(session: Any, draft_id: Any) -> str | None:
     return reason
 
 
+def _unknown_send(session: Any, draft_id: Any) -> dict[str, Any] | None:
+    """The draft's send whose outcome is unknown, and who sent it: the setter is told here."""
+    row = session.execute(
+        select(Message.created_at, Message.sent_by, User.email)
+        .join(User, User.id == Message.sent_by_user_id, isouter=True)
+        .where(Message.ai_draft_id == draft_id, Message.delivery_status == "unknown")
+    ).first()
+    if row is None:
+        return None
+    return {
+        "at": row.created_at,
+        "by": row.email or ("the AI" if row.sent_by == "ai" else "a setter"),
+    }
+
+
 @bp.get("/review")
 def review() -> Any:
     now = datetime.now(UTC)
     with session_scope(database_url()) as session:
         member, members = chosen_member(session)
+        # With the workspace's auto-send switched off, every open draft is a person's to send.
+        auto_send = session.get_one(Workspace, member.workspace_id).auto_send_enabled
+        waits = _NEEDS_REVIEW if auto_send else true()
         rows = session.execute(
             select(AIDraft, Lead, EmailCampaign, Message)
             .join(Lead, Lead.id == AIDraft.lead_id)
@@ -69,7 +96,7 @@ def review() -> Any:
                 AIDraft.status == "pending",
                 or_(
                     EmailCampaign.response_mode == "SETTER_MANAGED",
-                    and_(EmailCampaign.response_mode == "AI_AUTO_SEND", _NEEDS_REVIEW),
+                    and_(EmailCampaign.response_mode == "AI_AUTO_SEND", waits),
                 ),
             )
             .order_by(Message.occurred_at, AIDraft.created_at)
@@ -81,9 +108,8 @@ def review() -> Any:
                 "campaign": campaign,
                 "inbound": inbound,
                 "waited": waited(inbound.occurred_at, now),
-                "reason": _latest_reason(session, draft.id)
-                if campaign.response_mode == "AI_AUTO_SEND"
-                else None,
+                "reason": _latest_reason(session, draft.id),
+                "unknown_send": _unknown_send(session, draft.id),
             }
             for draft, lead, campaign, inbound in rows
         ]
