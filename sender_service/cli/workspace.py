@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from sender_service.ai.context import AIContextFile
+from sender_service.booking_sync.ghl import UnusableKeyError, load_public_key
 from sender_service.campaigns import CampaignError, find_campaign
 from sender_service.cli.common import CommandError, database_url, echo_json, settings_or_fail
 from sender_service.cli.lookups import workspace_or_fail
@@ -192,6 +193,11 @@ def set_secret(workspace_id: str, name: str) -> None:
         value = sys.stdin.read().removesuffix("\n").removesuffix("\r")
     if not value.strip():
         raise CommandError("no secret on stdin: pipe the value in, e.g. `... < keyfile`")
+    if name == "ghl_webhook_public_key":
+        try:
+            load_public_key(value)
+        except UnusableKeyError as exc:
+            raise CommandError(f"{name}: {exc}; nothing stored") from None
     with session_scope(database_url()) as session:
         ws = workspace_or_fail(session, workspace_id)
         store_secret(session, fernet, ws.id, name, value)
