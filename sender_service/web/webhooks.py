@@ -75,7 +75,8 @@ def authenticate(workspace_id: str) -> uuid.UUID:
 
 def field_names(ws_id: uuid.UUID) -> FieldNames:
     """The workspace's lead field names, as read by `authenticate` just before."""
-    return _secret_hashes[(current_app.config["DATABASE_URL"], ws_id)][1]
+    cached = _secret_hashes.get((current_app.config["DATABASE_URL"], ws_id))
+    return cached[1] if cached else FieldNames()
 
 
 def read_capped(stream: IO[bytes], limit: int) -> bytes | None:
