@@ -41,6 +41,8 @@ DELETE_LOG = RowDeletion.__tablename__
 # Secrets stay in Postgres: analysts can read the warehouse, and none of these is analytics.
 REDACTED_COLUMNS: dict[str, frozenset[str]] = {
     "workspaces": frozenset({"webhook_secret_hash"}),
+    # A lead's custom variables as delivered: personal data the marts never read.
+    "leads": frozenset({"custom_variables"}),
     "workspace_secrets": frozenset({"ciphertext"}),
     "users": frozenset({"password_hash"}),
     "api_tokens": frozenset({"token_hash"}),

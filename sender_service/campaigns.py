@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import or_, select
 from sqlalchemy.dialects.postgresql import insert
@@ -21,6 +21,9 @@ from sender_service.db.models import (
     EmailCampaign,
 )
 from sender_service.email_platforms.base import PlatformCampaign
+
+# The delay columns are Postgres `integer`.
+MAX_DELAY_SECONDS: Final = 2**31 - 1
 
 
 def get_or_create_campaign(
@@ -189,11 +192,15 @@ def set_mode(
 
 
 def parse_seconds(raw: str, option: str) -> int:
-    """A whole, non-negative number of seconds."""
+    """A whole, non-negative number of seconds that the delay columns can hold."""
     text = raw.strip()
-    if not text.isdigit():
+    # ASCII digits only: `str.isdigit` also accepts "²", which `int` then refuses.
+    if not (text.isascii() and text.isdigit()):
         raise CampaignError(f"{option} must be a whole number of seconds (0 or more), not {raw!r}")
-    return int(text)
+    seconds = int(text)
+    if seconds > MAX_DELAY_SECONDS:
+        raise CampaignError(f"{option} must be at most {MAX_DELAY_SECONDS} seconds, not {text}")
+    return seconds
 
 
 def set_timing(

@@ -133,7 +133,16 @@ _EXACT_RE: Final = re.compile(rf"^{_NUMBER}$")
 _OPEN_RE: Final = re.compile(rf"^{_NUMBER}\s*(?:\+|plus|or more|and above|and up)$")
 _RANGE_RE: Final = re.compile(rf"^{_NUMBER}\s*(?:-|–|—|to)\s*{_NUMBER}$")
 _NOISE_RE: Final = re.compile(r"\b(?:employees?|people|staff|headcount)\b")
-_SOLO: Final[frozenset[str]] = frozenset({"self-employed", "self employed"})
+_SOLO: Final[frozenset[str]] = frozenset({"self-employed", "self employed", "myself only"})
+
+# What platforms put in a field they have no value for: the value is unknown, not a segment.
+PLACEHOLDERS: Final[frozenset[str]] = frozenset({"-", "n/a", "none", "unknown"})
+
+
+def is_placeholder(raw: str | None) -> bool:
+    """Blank, or a placeholder (case and surrounding blanks ignored)."""
+    text = (raw or "").strip().lower()
+    return not text or text in PLACEHOLDERS
 
 
 def _to_int(digits: str, suffix: str | None) -> int | None:
@@ -155,13 +164,15 @@ def headcount_bucket(raw: str | int | None) -> str:
     """Bucket a headcount as the source gives it (DESIGN.md §4).
 
     An exact number lands in the bucket containing it, a range by its lower bound, an open
-    range ``N+`` where N+1 lands; ``k`` means thousand; blank, zero, negative or unparseable
-    is ``unknown``.
+    range ``N+`` where N+1 lands; ``k`` means thousand; self-employed and "Myself Only" are
+    ``1-10``; blank, zero, negative, a placeholder or unparseable is ``unknown``.
     """
     if raw is None or isinstance(raw, bool):
         return "unknown"
     if isinstance(raw, int):
         return _bucket_for(raw)
+    if is_placeholder(raw):
+        return "unknown"
     text = _NOISE_RE.sub(" ", raw.strip().lower()).strip()
     text = re.sub(r"\s+", " ", text)
     if text in _SOLO:

@@ -75,6 +75,7 @@ def erase_lead(session: Session, lead_id: uuid.UUID) -> Erased:
 
     lead.email = lead.first_name = lead.last_name = lead.title = None
     lead.phone = lead.company = None
+    lead.custom_variables = None
     lead.ghl_contact_id = tomb(lead.ghl_contact_id)
     lead.ghl_appointment_id = tomb(lead.ghl_appointment_id)
     lead.calendly_invitee_uri = tomb(lead.calendly_invitee_uri)

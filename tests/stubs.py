@@ -43,6 +43,15 @@ def completion(content: str | None, refusal: str | None = None) -> dict[str, Any
     }
 
 
+# The scope each Slack Web API method the product calls needs (Slack's method reference).
+SLACK_METHOD_SCOPES: dict[str, str] = {
+    "users.lookupByEmail": "users:read.email",
+    "conversations.open": "im:write",
+    "conversations.history": "im:history",
+    "chat.postMessage": "chat:write",
+}
+
+
 def _json(body: Any, status: int = 200) -> Response:
     return Response(json.dumps(body), status=status, content_type="application/json")
 
@@ -69,6 +78,12 @@ class Stubs:
     eb_latency: float = 0.0  # seconds the platform takes to accept a reply
     eb_fault: Callable[[Request], Response | None] | None = None
     slack_fault: Callable[[Request], Response | None] | None = None
+    # The scopes the Slack app was granted: all Replyline uses, unless a test takes some away.
+    slack_scopes: list[str] = field(
+        default_factory=lambda: [
+            "chat:write", "files:write", "im:history", "im:write", "users:read", "users:read.email"
+        ]
+    )  # fmt: skip
     llm_fault: Callable[[Request], Response | None] | None = None
     accepted: list[dict[str, Any]] = field(default_factory=list)  # replies the platform took
     # Slack user ids by email (users.lookupByEmail); any other email is U-REVIEW.
@@ -76,18 +91,28 @@ class Stubs:
 
     def __post_init__(self) -> None:
         self.server.expect_request("/v1/chat/completions").respond_with_handler(self._llm)
-        self.server.expect_request("/slack/api/users.lookupByEmail").respond_with_handler(
-            self._slack_lookup
-        )
-        self.server.expect_request("/slack/api/conversations.open").respond_with_json(
-            {"ok": True, "channel": {"id": "D-REVIEW"}}
-        )
-        self.server.expect_request("/slack/api/conversations.history").respond_with_json(
-            {"ok": True, "messages": []}
-        )
-        self.server.expect_request("/slack/api/chat.postMessage").respond_with_handler(
-            self._slack_post
-        )
+        slack_answers: dict[str, Callable[[Request], Response]] = {
+            "auth.test": lambda _req: _json(
+                {
+                    "ok": True,
+                    "url": "https://acme-agency.slack.com/",
+                    "team": "Acme Agency",
+                    "user": "replyline",
+                    "team_id": "T-ACME",
+                    "user_id": "U-BOT",
+                    "bot_id": "B-BOT",
+                    "is_enterprise_install": False,
+                }
+            ),
+            "users.lookupByEmail": self._slack_lookup,
+            "conversations.open": lambda _req: _json({"ok": True, "channel": {"id": "D-REVIEW"}}),
+            "conversations.history": lambda _req: _json({"ok": True, "messages": []}),
+            "chat.postMessage": self._slack_post,
+        }
+        for method, answer in slack_answers.items():
+            self.server.expect_request(f"/slack/api/{method}").respond_with_handler(
+                self._slack_scoped(method, answer)
+            )
         self.server.expect_request(re.compile(r"^/eb/api/replies/\d+/reply$")).respond_with_handler(
             self._eb_reply
         )
@@ -155,6 +180,30 @@ class Stubs:
     def _slack_lookup(self, req: Request) -> Response:
         email = req.form.get("email") or req.args.get("email") or ""
         return _json({"ok": True, "user": {"id": self.slack_users.get(email, "U-REVIEW")}})
+
+    def _slack_scoped(
+        self, method: str, answer: Callable[[Request], Response]
+    ) -> Callable[[Request], Response]:
+        """As Slack does: `missing_scope` naming the scope the method needs, and the token's
+        scopes in the `x-oauth-scopes` header of every answer."""
+
+        def handle(req: Request) -> Response:
+            needed = SLACK_METHOD_SCOPES.get(method)
+            if needed and needed not in self.slack_scopes:
+                response = _json(
+                    {
+                        "ok": False,
+                        "error": "missing_scope",
+                        "needed": needed,
+                        "provided": ",".join(self.slack_scopes),
+                    }
+                )
+            else:
+                response = answer(req)
+            response.headers["x-oauth-scopes"] = ",".join(self.slack_scopes)
+            return response
+
+        return handle
 
     def _slack_post(self, req: Request) -> Response:
         if self.slack_fault and (faulty := self.slack_fault(req)) is not None:

@@ -299,6 +299,28 @@ def test_ghl_refuses_and_stores_nothing(
     assert not lead_state(db_url, ws["lead"])[1]
 
 
+def test_an_unusable_stored_ghl_key_is_503_naming_it_and_stores_nothing(
+    db_url: str, env: dict[str, Any], service: Service
+) -> None:
+    ws = env["GHL"]
+    # Stored before `set-secret` checked keys, or written around it.
+    with session_scope(db_url) as session:
+        store_secret(session, cipher(env["settings"]), ws["id"], "ghl_webhook_public_key", "oops")
+    payload = bp.appointment("AppointmentCreate", "apt-1", "ct-1")
+    status, answer = ghl(service, ws, payload)
+    assert status == 503
+    assert answer["error"].startswith("the stored ghl_webhook_public_key is unusable")
+    assert service.bytes_read[0] == 0  # refused before the body was read
+    assert count(db_url, BookingEvent) == 0
+    # Fixed, GHL's retry of the same delivery is taken.
+    with session_scope(db_url) as session:
+        store_secret(
+            session, cipher(env["settings"]), ws["id"], "ghl_webhook_public_key", RSA.public_pem
+        )
+    assert ghl(service, ws, payload)[0] == 202
+    assert lead_state(db_url, ws["lead"])[1]
+
+
 def test_a_stray_provider_never_books_or_revives_a_lead(
     db_url: str, env: dict[str, Any], service: Service
 ) -> None:

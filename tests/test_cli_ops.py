@@ -93,11 +93,19 @@ def test_webhooks_urls_prints_each_platforms_url(db_url: str, cli_runner: CliRun
         run(cli_runner, db_url, "webhooks", "urls", "--workspace", ws_id, "--json", **env)
     )
     assert urls["urls"] == {
-        p: f"https://hooks.acme.test/webhooks/{p}/{ws_id}?secret=<WEBHOOK_SECRET>"
-        for p in ("emailbison", "ghl", "calendly")
+        **{
+            p: f"https://hooks.acme.test/webhooks/{p}/{ws_id}?secret=<WEBHOOK_SECRET>"
+            for p in ("emailbison", "ghl")
+        },
+        # Calendly never reads a shared secret: its deliveries are signed.
+        "calendly": f"https://hooks.acme.test/webhooks/calendly/{ws_id}",
     }
+    assert "signs every delivery" in urls["notes"]["calendly"]
     text = run(cli_runner, db_url, "webhooks", "urls", "--workspace", ws_id, **env).stdout
-    assert "X-Replyline-Secret" in text and "calendly" in text
+    assert "X-Replyline-Secret" in text
+    (calendly,) = [line for line in text.splitlines() if line.startswith("Calendly")]
+    assert calendly.split() == ["Calendly", f"https://hooks.acme.test/webhooks/calendly/{ws_id}"]
+    assert "no secret in this URL: Calendly signs every delivery" in text
     assert_refused(run(cli_runner, db_url, "webhooks", "urls", "--workspace", "nope"), "UUID")
 
 

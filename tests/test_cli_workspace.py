@@ -8,12 +8,15 @@ import psycopg
 import pytest
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from sender_service.credentials import cipher, read_secret
 from sender_service.db.engine import session_scope
 from sender_service.db.models import Workspace
 from sender_service.settings import load_settings
 from sender_service.workspaces import hash_secret, webhook_secret_matches
+from tests.booking_payloads import RSAKeys
 from tests.cli_helpers import SECRET_KEY, assert_refused, create_workspace, ok_json, run
 
 
@@ -193,6 +196,39 @@ def test_set_secret_refuses_bad_input(
     result = run(cli_runner, db_url, "workspace", "set-secret", *flat, input=stdin, **env)
     assert_refused(result, fragment)
     assert _count(db_url, "workspace_secrets") == 0
+
+
+_EC_PEM = (
+    ec.generate_private_key(ec.SECP256R1())
+    .public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
+
+
+@pytest.mark.parametrize(
+    ("stdin", "fragment"),
+    [
+        ("not a key at all", "not a PEM public key"),
+        (RSAKeys().public_pem.replace("A", "B", 40), "not a PEM public key"),  # corrupted body
+        (_EC_PEM, "not an RSA public key"),
+    ],
+)
+def test_set_secret_refuses_a_ghl_public_key_it_cannot_use(
+    db_url: str, cli_runner: CliRunner, stdin: str, fragment: str
+) -> None:
+    ws = create_workspace(cli_runner, db_url)
+    args = ["workspace", "set-secret", "--workspace", ws["id"], "--name", "ghl_webhook_public_key"]
+    result = run(cli_runner, db_url, *args, input=stdin)
+    assert_refused(result, "ghl_webhook_public_key", fragment, "nothing stored")
+    assert _count(db_url, "workspace_secrets") == 0
+    # A genuine RSA public key (PEM, as GHL publishes it) is stored.
+    good = RSAKeys().public_pem
+    assert run(cli_runner, db_url, *args, input=good).exit_code == 0
+    with session_scope(db_url) as session:
+        fernet = cipher(load_settings({"REPLYLINE_SECRET_KEY": SECRET_KEY}))
+        stored = read_secret(session, fernet, uuid.UUID(ws["id"]), "ghl_webhook_public_key")
+        assert stored == good.removesuffix("\n")
 
 
 def test_a_secret_stored_under_another_key_is_reported_not_leaked(db_url: str) -> None:

@@ -16,9 +16,11 @@ from sender_service.db.models import Lead, Workspace
 from sender_service.definitions import (
     HEADCOUNT_BUCKETS,
     MEETING_REQUESTED_SENTIMENTS,
+    PLACEHOLDERS,
     POSITIVE_SENTIMENTS,
     SENTIMENTS,
     headcount_bucket,
+    is_placeholder,
 )
 from tests.test_definitions import HEADCOUNT_TABLE
 
@@ -106,6 +108,9 @@ def test_headcount_macro_agrees_with_python(dbt_show: Any) -> None:
         "1 - 10",
         "50-49",
         "abc 50",
+        *PLACEHOLDERS,
+        "MYSELF ONLY",
+        " - ",
     ]
     values = ", ".join(f"({i}, {_literal(raw)})" for i, raw in enumerate(raws))
     rows = dbt_show(
@@ -118,6 +123,19 @@ def test_headcount_macro_agrees_with_python(dbt_show: Any) -> None:
         if headcount_bucket(raw) != got[i]
     }
     assert mismatches == {}
+
+
+def test_industry_macro_treats_every_placeholder_as_unknown(dbt_show: Any) -> None:
+    raws = [*PLACEHOLDERS, *(p.upper() for p in PLACEHOLDERS), " n/a ", "", None]
+    real = ["  Computer   Software ", "Healthcare"]
+    values = ", ".join(f"({i}, {_literal(raw)})" for i, raw in enumerate([*raws, *real]))
+    rows = dbt_show(
+        f"select i, {{{{ industry_segment('raw') }}}} as segment from (values {values}) t(i, raw)"
+    )
+    got = {int(i): segment for i, segment in rows}
+    assert [got[i] for i in range(len(raws))] == ["unknown"] * len(raws)
+    assert all(is_placeholder(raw) for raw in raws)
+    assert [got[len(raws)], got[len(raws) + 1]] == ["computer software", "healthcare"]
 
 
 def test_booked_macro_agrees_with_python(dbt_show: Any) -> None:

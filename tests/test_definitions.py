@@ -131,6 +131,8 @@ HEADCOUNT_TABLE: list[tuple[str | int | None, str]] = [
     # solo
     ("self-employed", "1-10"),
     ("Self Employed", "1-10"),
+    ("Myself Only", "1-10"),
+    ("myself only ", "1-10"),
     # unknown
     (None, "unknown"),
     ("", "unknown"),
@@ -143,6 +145,11 @@ HEADCOUNT_TABLE: list[tuple[str | int | None, str]] = [
     ("1.5", "unknown"),
     ("200-51", "unknown"),
     ("n/a", "unknown"),
+    # placeholders
+    ("-", "unknown"),
+    (" N/A ", "unknown"),
+    ("None", "unknown"),
+    ("Unknown", "unknown"),
 ]
 
 

@@ -17,15 +17,28 @@
     )
 {%- endmacro %}
 
-{# Industry as a segment: trimmed, inner blanks collapsed, lower-cased, empty → unknown. #}
+{# Placeholders a platform writes for "no value" (definitions.PLACEHOLDERS): unknown. #}
+{% macro placeholders() -%}
+    ('-', 'n/a', 'none', 'unknown')
+{%- endmacro %}
+
+{#
+  Industry as a segment: trimmed, inner blanks collapsed, lower-cased; empty or a
+  placeholder → unknown.
+#}
 {% macro industry_segment(industry) -%}
-    coalesce(nullif(lower(trim(regexp_replace({{ industry }}, '\s+', ' ', 'g'))), ''), 'unknown')
+    {%- set text = "lower(trim(regexp_replace(" ~ industry ~ ", '\\s+', ' ', 'g')))" -%}
+    case
+        when coalesce({{ text }}, '') = '' or {{ text }} in {{ placeholders() }} then 'unknown'
+        else {{ text }}
+    end
 {%- endmacro %}
 
 {#
   Headcount bucket: an exact number lands in the bucket containing it, a range by its lower
-  bound, an open range N+ where N+1 lands; k means thousand; self-employed is 1-10; blank,
-  zero, negative or unparseable is unknown. DuckDB regular expressions (RE2).
+  bound, an open range N+ where N+1 lands; k means thousand; self-employed and "Myself Only"
+  are 1-10; blank, zero, negative, a placeholder or unparseable is unknown. DuckDB regular
+  expressions (RE2).
 #}
 {% macro _headcount_number(text, pattern, group) -%}
     (
@@ -57,7 +70,8 @@
     {%- set text = "trim(regexp_replace(regexp_replace(lower(trim(cast(" ~ raw ~ " as varchar))), '\\b(?:employees?|people|staff|headcount)\\b', ' ', 'g'), '\\s+', ' ', 'g'))" -%}
     case
         when {{ raw }} is null then 'unknown'
-        when {{ text }} in ('self-employed', 'self employed') then '1-10'
+        when lower(trim(cast({{ raw }} as varchar))) in {{ placeholders() }} then 'unknown'
+        when {{ text }} in ('self-employed', 'self employed', 'myself only') then '1-10'
         when regexp_full_match({{ text }}, {{ exact }})
             then {{ _bucket_of(_headcount_number(text, exact, 1)) }}
         when regexp_full_match({{ text }}, {{ open }})

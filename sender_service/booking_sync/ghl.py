@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, Final
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
@@ -50,16 +50,28 @@ class SignatureError(ValueError):
     """The RSA signature is missing or does not verify."""
 
 
-def verify_signature(header: str | None, body: bytes, public_key_pem: str) -> None:
+class UnusableKeyError(ValueError):
+    """The webhook public key is not a PEM-encoded RSA public key."""
+
+
+def load_public_key(pem: str) -> RSAPublicKey:
+    """GHL's webhook public key, checked when it is stored and again when it is used."""
+    try:
+        key = load_pem_public_key(pem.strip().encode())
+    except (ValueError, TypeError, UnsupportedAlgorithm):
+        raise UnusableKeyError("not a PEM public key (-----BEGIN PUBLIC KEY-----)") from None
+    if not isinstance(key, RSAPublicKey):
+        raise UnusableKeyError("not an RSA public key (GHL signs with RSA-SHA256)")
+    return key
+
+
+def verify_signature(header: str | None, body: bytes, key: RSAPublicKey) -> None:
     if not header:
         raise SignatureError("missing x-wh-signature")
     try:
         signature = base64.b64decode(header, validate=True)
     except (binascii.Error, ValueError):
         raise SignatureError("malformed x-wh-signature") from None
-    key = load_pem_public_key(public_key_pem.encode())
-    if not isinstance(key, RSAPublicKey):
-        raise SignatureError("the stored GHL webhook public key is not an RSA key")
     try:
         key.verify(signature, body, padding.PKCS1v15(), hashes.SHA256())
     except InvalidSignature:

@@ -27,6 +27,7 @@ from sender_service.cli.seed import seed
 from sender_service.cli.sends import sends
 from sender_service.cli.sequences import followups_group, sequences_group
 from sender_service.cli.serve import serve
+from sender_service.cli.slack import slack_group
 from sender_service.cli.warehouse import warehouse
 from sender_service.cli.webhooks import webhooks
 from sender_service.cli.worker import worker
@@ -86,6 +87,7 @@ cli.add_command(webhooks)
 cli.add_command(bookings_group)
 cli.add_command(sequences_group)
 cli.add_command(followups_group)
+cli.add_command(slack_group)
 
 
 def main() -> None:

@@ -23,6 +23,10 @@ from sender_service.db.models import WebhookDelivery
 from sender_service.ingest import deliveries, journal
 
 SECRET_PLACEHOLDER = "<WEBHOOK_SECRET>"
+CALENDLY_NOTE = (
+    "no secret in this URL: Calendly signs every delivery (Calendly-Webhook-Signature), "
+    "checked with the signing key stored by `workspace set-secret --name calendly_signing_key`"
+)
 
 
 @click.group()
@@ -39,13 +43,15 @@ def urls(workspace_id: str, as_json: bool) -> None:
     with session_scope(database_url()) as session:
         ws = workspace_or_fail(session, workspace_id)
         ws_id, name = str(ws.id), ws.name
-    # The secret is stored hashed: only its owner has it.
+    # The secret is stored hashed: only its owner has it. Calendly's URL carries none:
+    # Calendly signs each delivery with the workspace's signing key, which is what is checked.
     found = {
         platform: f"{base}/webhooks/{platform}/{ws_id}?secret={SECRET_PLACEHOLDER}"
-        for platform in ("emailbison", "ghl", "calendly")
+        for platform in ("emailbison", "ghl")
     }
+    found["calendly"] = f"{base}/webhooks/calendly/{ws_id}"
     if as_json:
-        echo_json({"workspace_id": ws_id, "urls": found})
+        echo_json({"workspace_id": ws_id, "urls": found, "notes": {"calendly": CALENDLY_NOTE}})
         return
     click.echo(f"Webhook URLs for {name} ({ws_id}); replace {SECRET_PLACEHOLDER} with the")
     click.echo(
@@ -60,6 +66,7 @@ def urls(workspace_id: str, as_json: bool) -> None:
     )
     click.echo(f"GHL         {found['ghl']}")
     click.echo(f"Calendly    {found['calendly']}")
+    click.echo(f"            {CALENDLY_NOTE}")
 
 
 def _delivery_json(row: WebhookDelivery) -> dict[str, Any]:

@@ -14,14 +14,20 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from sender_service.ai.context import AIContextFile
+from sender_service.booking_sync.ghl import UnusableKeyError, load_public_key
 from sender_service.campaigns import CampaignError, find_campaign
 from sender_service.cli.common import CommandError, database_url, echo_json, settings_or_fail
 from sender_service.cli.lookups import workspace_or_fail
 from sender_service.credentials import CredentialError, cipher, store_secret
 from sender_service.db.engine import session_scope
 from sender_service.db.models import BOOKING_PROVIDERS, EMAIL_PLATFORMS, SECRET_NAMES, Workspace
+from sender_service.ingest.lead_fields import HEADCOUNT_NAMES, INDUSTRY_NAMES
 from sender_service.users import valid_email
-from sender_service.workspaces import create_workspace, rotate_webhook_secret
+from sender_service.workspaces import (
+    create_workspace,
+    rotate_webhook_secret,
+    set_lead_field_names,
+)
 
 
 def _timezone(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -90,6 +96,8 @@ def workspace_view(workspace: Workspace) -> dict[str, Any]:
         "review_slack_email": workspace.review_slack_email,
         "report_slack_channel": workspace.report_slack_channel,
         "auto_send_enabled": workspace.auto_send_enabled,
+        "headcount_field": workspace.headcount_field,
+        "industry_field": workspace.industry_field,
     }
 
 
@@ -192,10 +200,50 @@ def set_secret(workspace_id: str, name: str) -> None:
         value = sys.stdin.read().removesuffix("\n").removesuffix("\r")
     if not value.strip():
         raise CommandError("no secret on stdin: pipe the value in, e.g. `... < keyfile`")
+    if name == "ghl_webhook_public_key":
+        try:
+            load_public_key(value)
+        except UnusableKeyError as exc:
+            raise CommandError(f"{name}: {exc}; nothing stored") from None
     with session_scope(database_url()) as session:
         ws = workspace_or_fail(session, workspace_id)
         store_secret(session, fernet, ws.id, name, value)
     click.echo(f"stored {name} for workspace {workspace_id}")
+
+
+@workspace.command("set-fields")
+@click.option("--workspace", "workspace_id", required=True)
+@click.option("--headcount", help="The custom variable holding headcount ('' for the usual names).")
+@click.option("--industry", help="The custom variable holding industry ('' for the usual names).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def set_fields(
+    workspace_id: str, headcount: str | None, industry: str | None, as_json: bool
+) -> None:
+    """Name the platform's custom variables for headcount and industry; stored leads are read
+    again at once, and the next warehouse refresh re-buckets them."""
+    if headcount is None and industry is None:
+        raise CommandError("nothing to set: give --headcount NAME, --industry NAME or both")
+    with session_scope(database_url()) as session:
+        ws = workspace_or_fail(session, workspace_id)
+        changed = set_lead_field_names(
+            session,
+            ws,
+            ws.headcount_field if headcount is None else headcount,
+            ws.industry_field if industry is None else industry,
+        )
+        fields = {"headcount": ws.headcount_field, "industry": ws.industry_field}
+    if as_json:
+        echo_json({"workspace_id": workspace_id, "fields": fields, "leads_changed": changed})
+        return
+    usual = {"headcount": HEADCOUNT_NAMES, "industry": INDUSTRY_NAMES}
+    for what, name in fields.items():
+        names = ", ".join(repr(n) for n in usual[what])
+        first = f"{name!r}, then " if name else ""
+        click.echo(f"{what}: read from {first}{names} (case, spaces and _ ignored)")
+    click.echo(
+        f"{changed} stored lead(s) changed; the next warehouse refresh re-buckets them "
+        "(`replyline warehouse refresh`)."
+    )
 
 
 @workspace.command("set-context")

@@ -24,7 +24,9 @@ def resolve_database_url(settings: Settings | None = None) -> str:
 
 @cache
 def engine_for(url: str) -> Engine:
-    return create_engine(sqlalchemy_url(url), pool_pre_ping=True, future=True)
+    # A statement's parameters are emails and message bodies: an error's text (and so a log
+    # line, beyond `lead erase`'s reach) shows the SQL only.
+    return create_engine(sqlalchemy_url(url), pool_pre_ping=True, future=True, hide_parameters=True)
 
 
 @cache

@@ -139,6 +139,9 @@ class Workspace(Timestamped, Base):
     auto_send_enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     webhook_secret_hash: Mapped[str] = mapped_column(String(64))
     ai_context: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    # The platform's custom variable to read headcount / industry from before the usual names.
+    headcount_field: Mapped[str | None] = mapped_column(Text)
+    industry_field: Mapped[str | None] = mapped_column(Text)
 
 
 class WorkspaceSecret(Timestamped, Base):
@@ -267,6 +270,9 @@ class Lead(Timestamped, Base):
     booked_at: Mapped[datetime | None]
     opted_out: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     bounced_at: Mapped[datetime | None]
+    # The platform's custom variables as last delivered ({name: value}), so a new field
+    # mapping re-reads headcount and industry. Personal data: erased, never replicated.
+    custom_variables: Mapped[dict[str, Any] | None]
 
 
 class BookingEvent(Timestamped, Base):

@@ -26,6 +26,7 @@ from sender_service.db.engine import session_scope
 from sender_service.db.models import Lead, WebhookDelivery, Workspace
 from sender_service.ingest import journal
 from sender_service.ingest.events import Event, Ignored, NotJSON, NotThisWorkspace, PayloadError
+from sender_service.ingest.lead_fields import FieldNames
 from sender_service.ingest.platforms import READERS, Reading, Target
 from sender_service.ingest.store import Stored, store_event, store_event_fast, store_message
 from sender_service.jobs import notifier
@@ -127,7 +128,12 @@ def replay(session: Session, delivery: WebhookDelivery) -> Outcome:
 
 def target_for(session: Session, workspace_id: uuid.UUID) -> Target:
     workspace = session.get_one(Workspace, workspace_id)
-    return Target(workspace.id, workspace.ghl_location_id, workspace.ghl_calendar_id)
+    return Target(
+        workspace.id,
+        workspace.ghl_location_id,
+        workspace.ghl_calendar_id,
+        FieldNames(headcount=workspace.headcount_field, industry=workspace.industry_field),
+    )
 
 
 def _ignored(ignored: Ignored) -> Outcome:

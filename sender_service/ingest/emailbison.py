@@ -15,6 +15,7 @@ from typing import Annotated, Any, Final, TypeVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from sender_service.email_platforms.emailbison import REPLY_SOURCE, SENT_EMAIL_SOURCE
+from sender_service.ingest import lead_fields
 from sender_service.ingest.events import (
     CampaignInfo,
     Event,
@@ -190,10 +191,9 @@ def _validate(model: type[M], raw: Any) -> M:
 
 def _lead(lead: Lead) -> LeadInfo:
     variables = {
-        v.name.strip().lower(): v.value
-        for v in lead.custom_variables
-        if v.name is not None and v.value is not None
+        v.name: v.value for v in lead.custom_variables if v.name is not None and v.value is not None
     }
+    usual = lead_fields.FieldNames()
     return LeadInfo(
         external_id=lead.id,
         email=lead.email,
@@ -201,8 +201,9 @@ def _lead(lead: Lead) -> LeadInfo:
         last_name=lead.last_name,
         company=lead.company,
         title=lead.title,
-        industry=variables.get("industry"),
-        headcount=variables.get("headcount"),
+        industry=lead_fields.industry(variables, usual),
+        headcount=lead_fields.headcount(variables, usual),
+        custom_variables=variables or None,
     )
 
 

@@ -51,6 +51,8 @@ class LeadInfo:
     title: str | None = None
     industry: str | None = None
     headcount: str | None = None
+    # The platform's custom variables as delivered ({name: value}); None when it sent none.
+    custom_variables: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,9 @@ from typing import Final
 
 from sender_service.booking_sync import calendly, ghl
 from sender_service.booking_sync.record import BookingUpdate
-from sender_service.ingest import emailbison
+from sender_service.ingest import emailbison, lead_fields
 from sender_service.ingest.events import Event, Ignored
+from sender_service.ingest.lead_fields import FieldNames
 
 
 @dataclass(frozen=True)
@@ -26,6 +27,7 @@ class Target:
     workspace_id: uuid.UUID
     ghl_location_id: str | None = None
     ghl_calendar_id: str | None = None
+    fields: FieldNames = FieldNames()  # the workspace's own names for headcount and industry
 
 
 Reading = Event | BookingUpdate | ghl.InboundSMS | Ignored
@@ -33,7 +35,10 @@ Reader = Callable[[bytes, Target], Reading]
 
 
 def _emailbison(body: bytes, target: Target) -> Reading:
-    return emailbison.parse(body)
+    reading = emailbison.parse(body)
+    if isinstance(reading, Event):
+        return lead_fields.apply_field_names(reading, target.fields)
+    return reading
 
 
 def _ghl(body: bytes, target: Target) -> Reading:

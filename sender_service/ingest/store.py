@@ -34,7 +34,16 @@ from sender_service.jobs.handlers import CLASSIFY_REPLY
 from sender_service.pipeline.takeover import close_open_drafts
 
 _MESSAGES = Base.metadata.tables["messages"]
-_LEAD_FIELDS = ("email", "first_name", "last_name", "company", "title", "industry", "headcount")
+_LEAD_FIELDS = (
+    "email",
+    "first_name",
+    "last_name",
+    "company",
+    "title",
+    "industry",
+    "headcount",
+    "custom_variables",
+)
 
 
 @dataclass(frozen=True)
@@ -176,6 +185,8 @@ def _campaign_id(session: Session, workspace_id: uuid.UUID, campaign: CampaignIn
     return created.id
 
 
+# Typed, since an INSERT ... SELECT does not infer a parameter's type from its column.
+_LEAD_TYPES = {"custom_variables": "jsonb"}
 _MERGED = ("email_campaign_id", *_LEAD_FIELDS)
 _NEW = ", ".join(f"coalesce(excluded.{c}, l.{c})" for c in _MERGED)
 # One round trip whether the lead is new, changed or unchanged. An unchanged row is not
@@ -202,7 +213,7 @@ def upsert_lead(
     session: Session, workspace_id: uuid.UUID, lead: LeadInfo, campaign_id: uuid.UUID | None
 ) -> uuid.UUID:
     """Insert or refresh the lead; a blank field in the event never erases a known value."""
-    params = {f: getattr(lead, f) for f in _LEAD_FIELDS}
+    params = _lead_params(lead)
     lead_id: uuid.UUID | None = (
         session.connection()
         .execute(
@@ -224,6 +235,13 @@ def upsert_lead(
             )
         ).scalar_one()
     return lead_id
+
+
+def _lead_params(lead: LeadInfo) -> dict[str, Any]:
+    params: dict[str, Any] = {f: getattr(lead, f) for f in _LEAD_FIELDS}
+    if lead.custom_variables is not None:
+        params["custom_variables"] = Jsonb(lead.custom_variables)
+    return params
 
 
 def _match_waiting_bookings(
@@ -319,7 +337,7 @@ with campaign as (
 upserted as (
     insert into leads as l (workspace_id, external_id, {", ".join(_MERGED)})
     select %(workspace_id)s, %(lead)s, campaign.id,
-        {", ".join(f"%({c})s" for c in _LEAD_FIELDS)}
+        {", ".join(f"%({c})s::{_LEAD_TYPES.get(c, 'text')}" for c in _LEAD_FIELDS)}
     from campaign
     on conflict (workspace_id, external_id) do update
     set {", ".join(f"{c} = coalesce(excluded.{c}, l.{c})" for c in _MERGED)}
@@ -390,7 +408,7 @@ def store_event_fast(
             "workspace_id": workspace_id,
             "campaign": campaign.external_id,
             "lead": lead.external_id,
-            **{f: getattr(lead, f) for f in _LEAD_FIELDS},
+            **_lead_params(lead),
             **_message_columns(message),
             "thread_ref": Jsonb(message.thread_ref),
             "occurred_at": message.occurred_at,

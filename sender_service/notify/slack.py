@@ -14,6 +14,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.web import SlackResponse
 
 from sender_service.settings import Settings
 
@@ -51,6 +52,12 @@ def _call(method: str, fn: Any, **kwargs: Any) -> Any:
         raise SlackError(f"{method}: {exc.response.get('error', 'error')}") from None
     except SlackClientError as exc:
         raise SlackError(f"{method}: {exc}") from None
+
+
+def auth_test(client: WebClient) -> SlackResponse:
+    """Who the token is; the answer's `x-oauth-scopes` header lists the scopes it holds."""
+    response: SlackResponse = _call("auth.test", client.auth_test)
+    return response
 
 
 def lookup_user_id(client: WebClient, email: str) -> str:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sender_service.campaigns import MAX_DELAY_SECONDS
+
 
 class SendDraftBody(BaseModel):
     """An optional edited body; without it the draft is sent as written."""
@@ -24,6 +26,10 @@ class CampaignPatch(BaseModel):
     auto_send_confidence_threshold: Decimal | None = Field(
         default=None, ge=0, le=1, decimal_places=3
     )
-    send_delay_min_seconds: int | None = Field(default=None, ge=0, strict=True)
-    send_delay_max_seconds: int | None = Field(default=None, ge=0, strict=True)
+    send_delay_min_seconds: int | None = Field(
+        default=None, ge=0, le=MAX_DELAY_SECONDS, strict=True
+    )
+    send_delay_max_seconds: int | None = Field(
+        default=None, ge=0, le=MAX_DELAY_SECONDS, strict=True
+    )
     sending_hours: Literal["always", "business_hours"] | None = None

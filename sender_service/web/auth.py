@@ -118,7 +118,12 @@ def sign_in() -> Any:
     if request.method == "POST":
         address = request.remote_addr or "?"
         wait = limiter.retry_after(email, address)
-        if wait:
+        if "\x00" in email:
+            # Postgres text cannot hold NUL: refused here, before any lookup, not a 500 there.
+            error = "Email: an address cannot contain a NUL character."
+            status = 400
+            email = email.replace("\x00", "")
+        elif wait:
             error = f"Too many failed attempts. Try again in {max(1, wait // 60)} minute(s)."
             status = 429
         else:

@@ -31,6 +31,10 @@ def json_error(exc: Exception) -> tuple[Response, int]:
     if isinstance(exc, ApiError):
         body.update(exc.extra)
     response = jsonify(body)
+    # Keep what the exception says about itself beyond its body: `Allow` on a 405.
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
     if isinstance(exc, ApiError) and exc.close:
         response.headers["Connection"] = "close"
     return response, exc.code or 500

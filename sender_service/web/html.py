@@ -14,7 +14,7 @@ _CSP = (
 _TITLES = {400: "Request refused", 403: "Not allowed", 404: "Not found"}
 
 
-def html_error(exc: HTTPException) -> tuple[str, int]:
+def html_error(exc: HTTPException) -> tuple[str, int, dict[str, str]]:
     code = exc.code or 500
     page = render_template(
         "error.html",
@@ -22,7 +22,9 @@ def html_error(exc: HTTPException) -> tuple[str, int]:
         title=_TITLES.get(code, "Something went wrong"),
         detail=exc.description,
     )
-    return page, code
+    # The exception's own headers (`Allow` on a 405), less the content type of its default body.
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    return page, code, headers
 
 
 def security_headers(response: Response) -> Response:

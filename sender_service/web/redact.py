@@ -1,4 +1,4 @@
-"""Keep webhook secrets out of every log line, access logs included.
+"""Keep webhook secrets and row values out of every log line, access logs included.
 
 Installed as the log-record factory, so it sees every record from every logger (werkzeug's and
 gunicorn's access logs, Flask, ours) before any handler or filter, whoever configured them.
@@ -11,10 +11,13 @@ import re
 from typing import Any, Final
 
 REDACTED: Final = "[REDACTED]"
-# `secret=` in a query string, also URL-encoded (`secret%3D`), and bearer tokens.
+# `secret=` in a query string, also URL-encoded (`secret%3D`), and bearer tokens. Postgres's
+# DETAIL line of a constraint error quotes the row or key values (emails, message bodies):
+# the error's first line and the constraint's name say enough.
 _PATTERNS: Final = (
     re.compile(r"(?i)(secret(?:=|%3D))[^&\s\"']+"),
     re.compile(r"(?i)(bearer\s+)[^\s\"']+"),
+    re.compile(r"(DETAIL:\s*)[^\n]*"),
 )
 
 

@@ -16,17 +16,19 @@ from flask import Blueprint, current_app, jsonify, request
 from sender_service.db import pool
 from sender_service.ingest import journal
 from sender_service.ingest.deliveries import Outcome, receive
+from sender_service.ingest.lead_fields import FieldNames
 from sender_service.ingest.platforms import EMAIL_PLATFORMS, Target
 from sender_service.web.errors import ApiError, json_error
 from sender_service.workspaces import secret_matches_hash
 
 MAX_BODY_BYTES: Final = 1024 * 1024
 _CHUNK: Final = 64 * 1024
-# How long a workspace's secret hash is trusted without reading it again. A secret that does
-# not match the cached hash is always checked against the database, so a new secret works at
-# once; the old one stops working within this many seconds of a rotation.
+# How long a workspace's secret hash (and its lead field names) is trusted without reading it
+# again. A secret that does not match the cached hash is always checked against the database,
+# so a new secret works at once; the old one stops working within this many seconds of a
+# rotation, and a new field mapping applies to deliveries within as many.
 SECRET_CACHE_SECONDS: Final = 5.0
-_secret_hashes: dict[tuple[str, uuid.UUID], tuple[str, float]] = {}
+_secret_hashes: dict[tuple[str, uuid.UUID], tuple[str, FieldNames, float]] = {}
 
 bp = Blueprint("webhooks", __name__)
 bp.register_error_handler(Exception, json_error)
@@ -50,20 +52,29 @@ def authenticate(workspace_id: str) -> uuid.UUID:
     url: str = current_app.config["DATABASE_URL"]
     presented = presented_secret()
     cached = _secret_hashes.get((url, ws_id))
-    if cached and time.monotonic() < cached[1] and secret_matches_hash(cached[0], presented):
+    if cached and time.monotonic() < cached[2] and secret_matches_hash(cached[0], presented):
         return ws_id
     # One autocommit read: no transaction stays open while a slow body streams in.
     with pool.connection(url) as conn:
         row = conn.execute(
-            "select webhook_secret_hash from workspaces where id = %s", (ws_id,)
+            "select webhook_secret_hash, headcount_field, industry_field"
+            " from workspaces where id = %s",
+            (ws_id,),
         ).fetchone()
     if row is None:
         _secret_hashes.pop((url, ws_id), None)
         raise unauthorized
-    _secret_hashes[(url, ws_id)] = (row[0], time.monotonic() + SECRET_CACHE_SECONDS)
+    fields = FieldNames(headcount=row[1], industry=row[2])
+    _secret_hashes[(url, ws_id)] = (row[0], fields, time.monotonic() + SECRET_CACHE_SECONDS)
     if not secret_matches_hash(row[0], presented):
         raise unauthorized
     return ws_id
+
+
+def field_names(ws_id: uuid.UUID) -> FieldNames:
+    """The workspace's lead field names, as read by `authenticate` just before."""
+    cached = _secret_hashes.get((current_app.config["DATABASE_URL"], ws_id))
+    return cached[1] if cached else FieldNames()
 
 
 def read_capped(stream: IO[bytes], limit: int) -> bytes | None:
@@ -95,7 +106,9 @@ def ingest(provider: str, workspace_id: str) -> Any:
     entry = journal.Entry(
         provider, ws_id, read_body(), journal.kept_headers(request.headers.items())
     )
-    return answer(receive(current_app.config["DATABASE_URL"], entry, Target(ws_id)))
+    return answer(
+        receive(current_app.config["DATABASE_URL"], entry, Target(ws_id, fields=field_names(ws_id)))
+    )
 
 
 def _view(provider: str) -> Any:
