@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_issue15_send_path"
-down_revision: str | None = "0006_issue7_followup_sends"
+down_revision: str | None = "0007_issue14_delivery_journal"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

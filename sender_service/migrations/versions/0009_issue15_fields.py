@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0009_issue15_fields"
-down_revision: str | None = "0006_issue7_followup_sends"
+down_revision: str | None = "0008_issue15_send_path"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
