@@ -1,7 +1,7 @@
 """The reviewer's cached Slack user id remembers the email it was resolved from.
 
 Revision ID: 0008_issue15_send_path
-Revises: 0006_issue7_followup_sends
+Revises: 0007_issue14_delivery_journal
 Create Date: 2026-11-30 00:00:00.000000
 
 When the workspace's reviewer email changes, the cached id no longer matches it and the next

@@ -1,7 +1,7 @@
 """Where a workspace's headcount and industry come from, and each lead's custom variables.
 
 Revision ID: 0009_issue15_fields
-Revises: 0006_issue7_followup_sends
+Revises: 0008_issue15_send_path
 Create Date: 2026-11-30 00:00:00.000000
 
 `workspaces.headcount_field` / `industry_field` name the platform's custom variable to read
