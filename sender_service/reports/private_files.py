@@ -11,12 +11,13 @@ FILE_MODE: Final = 0o600
 
 
 def private_folder(root: Path, *parts: str) -> Path:
-    """`root/parts...`, each level made (or narrowed to) 0700 for the owner only."""
+    """`root/parts...`, each of `parts` made (or narrowed to) 0700 for the owner only. `root`
+    is created 0700 when missing but an existing one is left as its operator set it."""
+    root.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
     folder = root
-    for level in (None, *parts):
-        if level is not None:
-            folder = folder / level
-        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    for part in parts:
+        folder = folder / part
+        folder.mkdir(mode=FOLDER_MODE, exist_ok=True)
         folder.chmod(FOLDER_MODE)  # mkdir's mode is cut by the umask and skips existing ones
     return folder
 
