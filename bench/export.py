@@ -2,7 +2,8 @@
 exporting process's peak RSS as the data grows 10×.
 
 Data is generated with generate_series in a scratch database on the server in use, dropped at
-the end. Each export runs in a fresh child process so its peak RSS is its own.
+the end. Each export runs in a fresh child process so its peak RSS is its own. `--ten-x` runs
+100k and 1M leads (1M and 10M messages) instead of 10k and 100k.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import psycopg
 from bench._scratch import scratch_database
 
 SIZES = (100_000, 1_000_000)  # messages; leads are a tenth of that
+TEN_X = (1_000_000, 10_000_000)
 
 _SAME_ROWS = """
     copy (
@@ -93,7 +95,7 @@ def _child(url: str, ws: str) -> None:
     print(json.dumps({"seconds": seconds, "bytes": size, "peak_mb": peak_mb}))
 
 
-def main() -> None:
+def main(sizes: tuple[int, ...] = SIZES) -> None:
     with scratch_database() as url:
         with psycopg.connect(url) as conn:
             row = conn.execute(
@@ -104,8 +106,10 @@ def main() -> None:
             ws = row[0]
             conn.commit()
             peaks = []
-            for messages in SIZES:
+            for messages in sizes:
+                filling = time.perf_counter()
                 _fill(conn, ws, messages)
+                print(f"filled in {time.perf_counter() - filling:.0f}s", flush=True)
                 _copy_seconds(url, ws)  # warm the cache for both
                 copy_s = _copy_seconds(url, ws)
                 out = subprocess.run(
@@ -131,4 +135,4 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--child"]:
         _child(sys.argv[2], sys.argv[3])
     else:
-        main()
+        main(TEN_X if "--ten-x" in sys.argv[1:] else SIZES)

@@ -3,26 +3,35 @@
 from __future__ import annotations
 
 import csv
+import http.client
 import io
 import json
 import re
+import threading
+import time
+import uuid
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 
+from sender_service.api_tokens import issue_token
 from sender_service.cli import cli
 from sender_service.db.engine import session_scope
 from sender_service.exports.chatgpt import (
+    APPLICATION_NAME,
     LEAD_COLUMNS,
     MESSAGE_KEYS,
     ExportFilters,
     UnknownWorkspaceError,
     chatgpt_export,
 )
+from sender_service.users import add_member
 from tests import thread_builders as f
+from tests.service import Service
 
 
 @pytest.fixture
@@ -131,8 +140,14 @@ def test_zip_holds_leads_messages_and_readme(
     dana_thread = [m for m in messages if m["lead_id"] == data["dana"]]
     times = [str(m["occurred_at"]) for m in dana_thread]
     assert times == sorted(times) and len(dana_thread) == 5
-    assert all(m["sent_by"] for m in messages if m["direction"] == "outbound")
-    assert all(m["sent_by"] is None for m in messages if m["direction"] == "inbound")
+    # `sentBy`, as the specification names it: who sent each outbound message, null inbound.
+    assert {m["sentBy"] for m in messages if m["direction"] == "outbound"} == {
+        "campaign",
+        "ai",
+        "setter",
+    }
+    assert all(m["sentBy"] is None for m in messages if m["direction"] == "inbound")
+    assert not any("sent_by" in m for m in messages)
     first_reply = dana_thread[1]
     assert first_reply["body"] == 'Yes, "tell" me\nmore'
     assert first_reply["lead_name"] == "Dana =HYPERLINK(1)"
@@ -140,6 +155,7 @@ def test_zip_holds_leads_messages_and_readme(
     readme = z.read("README.md").decode()
     assert "Interested, Information Requested, Meeting Requested, Call Requested" in readme
     assert "Acme Agency" in readme
+    assert "| sentBy | on every outbound message" in readme and "sent_by" not in readme
 
 
 def test_workspace_never_sees_another_workspaces_rows(
@@ -215,8 +231,6 @@ def test_bad_input_is_one_line_and_writes_nothing(
 
 
 def test_streamed_bytes_for_the_endpoint(data: dict[str, str], db_url: str) -> None:
-    import uuid
-
     export = chatgpt_export(db_url, uuid.UUID(data["a"]), ExportFilters(positive_only=True))
     assert re.fullmatch(rf"replyline-{data['a']}-\d{{4}}-\d\d-\d\d\.zip", export.filename)
     chunks = list(export)
@@ -225,3 +239,138 @@ def test_streamed_bytes_for_the_endpoint(data: dict[str, str], db_url: str) -> N
     assert [r["email"] for r in _leads(z)] == ["dana@a.test"]
     with pytest.raises(UnknownWorkspaceError):
         chatgpt_export(db_url, uuid.uuid4())
+
+
+def test_a_line_break_inside_a_lead_field_stays_in_its_cell(
+    db_url: str, cli_runner: CliRunner, tmp_path: Path
+) -> None:
+    """A bare CR used to end the row for a spreadsheet and start the next with a live `=1+1`:
+    RFC 4180 quoting keeps every value one cell, read back by the csv module and by pandas."""
+    tricky = {
+        "first_name": "Bob\r=1+1",
+        "last_name": "two\nlines",
+        "company": 'Quote "Co", Ltd',
+        "title": "=cmd|' /C calc'!A0",
+        "industry": "crlf\r\n@SUM(1)",
+    }
+    with session_scope(db_url) as s:
+        ws = f.workspace(s, "Tricky", "GHL")
+        lead = f.lead(s, ws, f.campaign(s, ws, "Spring"), email="bob@t.test", **tricky)
+        f.lead(s, ws, None, email="plain@t.test")
+        workspace_id = str(ws.workspace.id)
+    raw = _export(cli_runner, db_url, tmp_path, workspace_id).read("leads.csv")
+
+    assert raw.count(b"\r\n") >= 3 and raw.endswith(b"\r\n")  # CR LF rows
+    assert b'"Bob\r=1+1"' in raw and b'"two\nlines"' in raw and b'"Quote ""Co"", Ltd"' in raw
+
+    rows = list(csv.reader(io.StringIO(raw.decode(), newline="")))
+    assert len(rows) == 3 and all(len(row) == len(LEAD_COLUMNS) for row in rows)
+    bob = dict(zip(rows[0], next(r for r in rows if r[0] == str(lead.id)), strict=True))
+    assert {k: bob[k] for k in tricky} == {**tricky, "title": "'" + tricky["title"]}
+
+    import pandas as pd
+
+    frame = pd.read_csv(io.BytesIO(raw), dtype=str, keep_default_na=False)
+    assert frame.shape == (2, len(LEAD_COLUMNS))
+    assert frame.loc[frame["lead_id"] == str(lead.id), "first_name"].item() == "Bob\r=1+1"
+    # The formula guard holds on every logical cell: none starts a formula.
+    cells = [cell for row in rows[1:] for cell in row]
+    assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+
+
+def _big_workspace(db_url: str) -> str:
+    """A workspace whose zip is tens of MB of incompressible text: far more than the socket
+    and queue buffers, so a download is still being produced when the test breaks it."""
+    with session_scope(db_url) as s:
+        ws = f.workspace(s, "Big", "GHL")
+        lead = f.lead(s, ws, f.campaign(s, ws, "Spring"), email="big@b.test")
+        workspace_id, lead_id = ws.workspace.id, lead.id
+    with psycopg.connect(db_url) as conn:
+        conn.execute(
+            """insert into messages (workspace_id, lead_id, direction, channel, body, sentiment,
+                   source, external_id, occurred_at)
+               select %(ws)s, %(lead)s, 'inbound', 'email',
+                   (select string_agg(md5(random()::text || g || i), '')
+                    from generate_series(1, 48) i),
+                   'Neutral', 'emailbison', 'big' || g, now() - interval '1 second' * g
+               from generate_series(1, 12000) g""",
+            {"ws": workspace_id, "lead": lead_id},
+        )
+    return str(workspace_id)
+
+
+def _break_export_connections(db_url: str) -> int:
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        return len(
+            conn.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity"
+                " where application_name = %s and pid <> pg_backend_pid()",
+                (APPLICATION_NAME,),
+            ).fetchall()
+        )
+
+
+def test_a_failure_mid_download_aborts_the_connection(db_url: str, service: Service) -> None:
+    """After the first byte the status is sent: a failure must break the connection (no
+    terminating chunk), so the client never holds something that looks like a whole zip."""
+    workspace_id = _big_workspace(db_url)
+    with session_scope(db_url) as s:
+        token = issue_token(s, add_member(s, "v@b.test", uuid.UUID(workspace_id), "viewer")[0])[1]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    # Bad filters are refused before the first byte: a 400 naming the field, not a zip.
+    status, body = service.request(
+        "GET", f"/api/export/chatgpt?workspace_id={workspace_id}&to=2026-01-01", headers=headers
+    )
+    assert status == 400 and body["field"] == "to"
+
+    conn = http.client.HTTPConnection(service.host, service.port, timeout=30)
+    conn.request("GET", f"/api/export/chatgpt?workspace_id={workspace_id}", headers=headers)
+    response = conn.getresponse()
+    assert response.status == 200 and response.getheader("Cache-Control") == "no-store"
+    received = response.read(4096)
+    assert received.startswith(b"PK\x03\x04")
+    assert _break_export_connections(db_url) == 2  # the export's two, on one snapshot
+    with pytest.raises((http.client.IncompleteRead, ConnectionError)) as broken:
+        received += response.read()
+    if isinstance(broken.value, http.client.IncompleteRead):
+        received += broken.value.partial
+    conn.close()
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(io.BytesIO(received))
+
+
+def test_a_failure_mid_export_exits_non_zero_and_writes_nothing(
+    db_url: str, cli_runner: CliRunner, tmp_path: Path
+) -> None:
+    workspace_id = _big_workspace(db_url)
+    broken: list[int] = []
+
+    def break_once_copying() -> None:
+        """Terminate the export once Postgres is writing messages.jsonl (after README.md and
+        leads.csv have gone into the zip)."""
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            for _ in range(3000):
+                copying = conn.execute(
+                    "select 1 from pg_stat_activity where application_name = %s"
+                    " and query ilike 'copy%%' and state = 'active'",
+                    (APPLICATION_NAME,),
+                ).fetchone()
+                if copying:
+                    broken.append(_break_export_connections(db_url))
+                    return
+                time.sleep(0.01)
+
+    killer = threading.Thread(target=break_once_copying)
+    killer.start()
+    out = tmp_path / "out.zip"
+    result = cli_runner.invoke(
+        cli,
+        ["export", "chatgpt", "--workspace", workspace_id, "--out", str(out), "--quiet"],
+        env={"DATABASE_URL": db_url},
+    )
+    killer.join()
+    assert broken == [2]
+    assert result.exit_code == 1, result.output
+    assert re.search(r"export failed after [\d,]+ bytes: .*; .*out\.zip not written", result.stderr)
+    assert list(tmp_path.iterdir()) == []  # neither the zip nor its partial file

@@ -4,7 +4,9 @@ reading only, and the dashboard without a warehouse."""
 
 from __future__ import annotations
 
+import io
 import uuid
+import zipfile
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -165,6 +167,15 @@ def test_viewers_read_the_queue_but_cannot_act(world: dict[str, Any]) -> None:
     assert "Viewers read the queue" in page and ">Send<" not in page
     form = {"csrf_token": _token(viewer, "/review"), "body": "hello"}
     assert viewer.post(f"/review/{world['drafts']['manual']}/send", data=form).status_code == 403
+
+
+def test_the_pages_download_is_never_cached(world: dict[str, Any]) -> None:
+    """The zip holds personal data: like the API's, the page's download says no-store."""
+    response = _as(world, "viewer").get(f"/export/chatgpt?workspace_id={world['workspace']}")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert response.headers["Cache-Control"] == "no-store"
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
+        assert archive.testzip() is None and "messages.jsonl" in archive.namelist()
 
 
 def test_the_dashboard_says_when_there_is_no_warehouse(world: dict[str, Any]) -> None:

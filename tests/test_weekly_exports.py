@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -89,6 +90,27 @@ def test_the_report_and_zip_are_written_once(setup: dict[str, Any]) -> None:
     assert report.stat().st_mtime == written
 
 
+def test_exports_on_disk_are_for_their_owner_only(setup: dict[str, Any]) -> None:
+    """They hold personal data: folders 0700 and files 0600 even under a permissive umask,
+    and a folder an older version left open is narrowed when it is next written into."""
+    root = setup["exports"] / str(setup["id"])
+    (root / "weekly").mkdir(parents=True, mode=0o755)
+    previous = os.umask(0o022)
+    try:
+        assert materialize(setup, MONDAY + timedelta(hours=8))["reports_written"] == 1
+    finally:
+        os.umask(previous)
+    folders = [root, *(p for p in root.rglob("*") if p.is_dir())]
+    files = [p for p in root.rglob("*") if p.is_file()]
+    assert {p.relative_to(root).as_posix() for p in folders} >= {".", "weekly", "chatgpt"}
+    assert {"report.html", "kpis.csv"} <= {p.name for p in files}
+    assert any(p.suffix == ".zip" for p in files)
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in folders} == {
+        f.name: 0o700 for f in folders
+    }
+    assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in files} == {f.name: 0o600 for f in files}
+
+
 def test_the_workspaces_time_zone_decides(setup: dict[str, Any]) -> None:
     with psycopg.connect(setup["url"]) as conn:
         conn.execute(
@@ -162,6 +184,8 @@ def test_the_report_is_posted_to_the_workspace_channel_once(
     assert "Acme &lt;!channel&gt; &amp; co" in form["initial_comment"]
     assert "<!channel>" not in form["initial_comment"]
     assert len(uploads) == 5  # report.html, three charts, kpis.csv
+    marker = setup["exports"] / str(setup["id"]) / "weekly" / WEEK.isoformat() / "slack-posted"
+    assert stat.S_IMODE(marker.stat().st_mode) == 0o600
     # The next hour posts nothing again.
     assert materialize(setup, now + timedelta(hours=1))["posted_to_slack"] == 0
     assert len(uploads) == 5

@@ -7,11 +7,13 @@ import uuid
 from pathlib import Path
 
 import click
+import psycopg
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 from sender_service.cli.common import CommandError, database_url, parse_uuid
 from sender_service.exports.chatgpt import ExportFilters, UnknownWorkspaceError, chatgpt_export
 from sender_service.exports.filters import parse_filters
+from sender_service.reports.private_files import open_private
 
 
 def build_filters(
@@ -32,6 +34,10 @@ def build_filters(
         )
     except ValueError as exc:
         raise CommandError(str(exc)) from None
+
+
+def _reason(exc: psycopg.Error) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
 class _RichProgress:
@@ -79,7 +85,8 @@ def chatgpt_command(
     if not out.parent.is_dir():
         raise CommandError(f"--out: directory {out.parent} does not exist")
     url = database_url()
-    # Written beside the target and renamed at the end: a failed export leaves no partial zip.
+    # Written beside the target (owner-only: personal data) and renamed at the end: a failed
+    # export leaves no partial zip.
     partial = out.with_name(f".{out.name}.{uuid.uuid4().hex[:8]}.part")
     try:
         with Progress(
@@ -96,9 +103,24 @@ def chatgpt_command(
                 )
             except UnknownWorkspaceError as exc:
                 raise CommandError(str(exc)) from None
-            with partial.open("wb") as sink:
-                for chunk in export:
-                    sink.write(chunk)
+            try:
+                chunks = iter(export)  # connects and plans: a refusal writes nothing
+            except psycopg.Error as exc:
+                raise CommandError(f"the database refused the export: {_reason(exc)}") from None
+            written = 0
+            with open_private(partial) as sink:
+                try:
+                    for chunk in chunks:
+                        sink.write(chunk)
+                        written += len(chunk)
+                except psycopg.Error as exc:
+                    # Not bad input (exit 2): the export broke off; the partial file goes.
+                    click.echo(
+                        f"replyline: error: export failed after {written:,} bytes:"
+                        f" {_reason(exc)}; {out} not written",
+                        err=True,
+                    )
+                    raise SystemExit(1) from None
         os.replace(partial, out)
     finally:
         partial.unlink(missing_ok=True)

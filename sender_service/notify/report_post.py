@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from sender_service.notify.slack import SlackError, escape
+from sender_service.reports.private_files import write_private
 
 MARKER: Final = "slack-posted"
 FILES: Final = ("report.html", "funnel.png", "ai_vs_setter.png", "trend.png", "kpis.csv")
@@ -84,5 +85,5 @@ def post_report(
         raise SlackError(f"posting the report: {exc.response.get('error', 'error')}") from None
     except SlackClientError as exc:
         raise SlackError(f"posting the report: {exc}") from None
-    marker.write_text(f"{workspace_id}\n")
+    write_private(marker, f"{workspace_id}\n".encode())
     return True

@@ -19,6 +19,7 @@ import psycopg
 
 from sender_service.exports.chatgpt import chatgpt_export
 from sender_service.notify.report_post import MARKER
+from sender_service.reports.private_files import open_private, private_folder
 from sender_service.reports.weekly import last_complete_week, report_dir, write_weekly_report
 from sender_service.settings import Settings
 
@@ -57,13 +58,16 @@ def due_reports(database_url: str, settings: Settings, now: datetime) -> list[Du
 def write_chatgpt_zip(database_url: str, settings: Settings, workspace_id: uuid.UUID) -> Path:
     """The workspace's full ChatGPT zip into exports/<id>/chatgpt/, swapped in when complete."""
     export = chatgpt_export(database_url, workspace_id)
-    target = settings.exports_dir / str(workspace_id) / "chatgpt" / export.filename
-    target.parent.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(settings.exports_dir, str(workspace_id), "chatgpt")
+    target = folder / export.filename
     partial = target.with_name(f".{target.name}.part")
-    with partial.open("wb") as out:
-        for chunk in export:
-            out.write(chunk)
-    partial.replace(target)
+    try:
+        with open_private(partial) as out:
+            for chunk in export:
+                out.write(chunk)
+        partial.replace(target)
+    finally:
+        partial.unlink(missing_ok=True)
     return target
 
 

@@ -27,6 +27,7 @@ from sender_service.reports.document import (
     to_html,
     to_markdown,
 )
+from sender_service.reports.private_files import private_folder, write_private
 from sender_service.reports.warehouse import Marts, open_marts
 from sender_service.settings import Settings
 
@@ -463,11 +464,10 @@ def _duration(seconds: float | None) -> str:
 
 def _write_all(target: Path, files: Iterable[tuple[str, bytes]]) -> None:
     """Write beside the target, then swap it in: readers never see half a report."""
-    staging = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}")
-    staging.mkdir(parents=True)
+    staging = private_folder(target.parent, f".{target.name}.{uuid.uuid4().hex[:8]}")
     try:
         for name, data in files:
-            (staging / name).write_bytes(data)
+            write_private(staging / name, data)
         if target.exists():
             shutil.rmtree(target)
         staging.rename(target)
@@ -491,6 +491,7 @@ def write_weekly_report(
         report = _Report(marts, workspace_name or str(workspace_id), week)
     report.build()
     target = report_dir(settings, workspace_id, week)
+    private_folder(settings.exports_dir, str(workspace_id), target.parent.name)
     files: list[tuple[str, bytes]] = [
         ("report.md", to_markdown(report.doc).encode()),
         ("report.html", to_html(report.doc, report.images).encode()),

@@ -1,7 +1,9 @@
 """`GET /api/export/chatgpt`: the workspace's "dataset for ChatGPT" zip, streamed as it is read.
 
-The zip is produced chunk by chunk from a server-side cursor (`exports.chatgpt`) and handed to
-the server as a generator, so memory stays flat whatever the workspace's size.
+The zip is produced chunk by chunk as Postgres streams the rows (`exports.chatgpt`) and handed
+to the server as a generator, so memory stays flat whatever the workspace's size. `iter(export)`
+connects and plans before the response starts, so a refusal is an error answer; an error after
+the first byte propagates out of the generator and the server drops the connection.
 """
 
 from __future__ import annotations

@@ -159,5 +159,8 @@ def export_chatgpt() -> Any:
     return Response(
         iter(export),
         mimetype="application/zip",
-        headers={"Content-Disposition": f'attachment; filename="{export.filename}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            "Cache-Control": "no-store",  # personal data, as the API's download
+        },
     )
