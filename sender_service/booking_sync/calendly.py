@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
+import re
 import time
 from typing import Any, Final
 
@@ -18,10 +18,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sender_service.booking_sync.record import BookingUpdate
 from sender_service.ingest.events import PayloadError
-from sender_service.providers.http import parse_time
+from sender_service.ingest.guards import Email, ProviderId, load_json, read_time
 
 PROVIDER: Final = "CALENDLY"
 DEFAULT_TOLERANCE_SECONDS: Final = 180
+# Unix seconds in ASCII digits: `str.isdigit` also accepts `²`, which `int` refuses, and an
+# unbounded number overflows the float clock.
+_STAMP: Final = re.compile(r"[0-9]{1,12}")
 
 
 class SignatureError(ValueError):
@@ -40,7 +43,7 @@ def verify_signature(
         raise SignatureError("missing Calendly-Webhook-Signature")
     parts = dict(p.strip().split("=", 1) for p in header.split(",") if "=" in p)
     stamp, signature = parts.get("t"), parts.get("v1")
-    if not stamp or not signature or not stamp.isdigit():
+    if not stamp or not signature or not _STAMP.fullmatch(stamp):
         raise SignatureError("malformed Calendly-Webhook-Signature")
     if abs((now if now is not None else time.time()) - int(stamp)) > tolerance:
         raise SignatureError("stale Calendly-Webhook-Signature timestamp")
@@ -65,7 +68,7 @@ class _Model(BaseModel):
 
 
 class ScheduledEvent(_Model):
-    uri: str
+    uri: ProviderId
     start_time: str | None = None
 
 
@@ -74,8 +77,8 @@ class Tracking(_Model):
 
 
 class InviteePayload(_Model):
-    uri: str
-    email: str | None = None
+    uri: ProviderId
+    email: Email | None = None
     scheduled_event: ScheduledEvent
     rescheduled: bool = False
     tracking: Tracking | None = None
@@ -84,8 +87,8 @@ class InviteePayload(_Model):
 
 
 class NoShowPayload(_Model):
-    uri: str
-    invitee: str
+    uri: ProviderId
+    invitee: ProviderId
     created_at: str | None = None
 
 
@@ -109,10 +112,7 @@ def _field(error: ValidationError, prefix: str) -> str:
 
 def parse(body: bytes) -> BookingUpdate | None:
     """The booking update a webhook body reports; None for an event Replyline ignores."""
-    try:
-        raw = json.loads(body)
-    except ValueError:
-        raise PayloadError("body is not JSON") from None
+    raw = load_json(body)
     try:
         envelope = Envelope.model_validate(raw)
     except ValidationError as exc:
@@ -128,7 +128,7 @@ def parse(body: bytes) -> BookingUpdate | None:
         raise PayloadError(
             f"invalid {envelope.event} payload: {exc.errors()[0]['msg']}", _field(exc, "payload")
         ) from None
-    occurred = parse_time(envelope.created_at)
+    occurred = read_time(envelope.created_at, "created_at")
     if isinstance(payload, NoShowPayload):
         return BookingUpdate(
             provider=PROVIDER,
@@ -147,7 +147,9 @@ def parse(body: bytes) -> BookingUpdate | None:
         provider_event_id=event_id(envelope.event, payload.uri),
         status="confirmed" if created else "canceled",
         occurred_at=occurred,
-        meeting_start_at=parse_time(payload.scheduled_event.start_time),
+        meeting_start_at=read_time(
+            payload.scheduled_event.start_time, "payload.scheduled_event.start_time"
+        ),
         calendly_invitee_uri=payload.uri,
         calendly_scheduled_event_uri=payload.scheduled_event.uri,
         invitee_email=payload.email,

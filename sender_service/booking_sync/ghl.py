@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -25,8 +24,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sender_service.booking_sync.record import BookingUpdate
 from sender_service.definitions import normalize_appointment_status
 from sender_service.ingest.events import MessageInfo, PayloadError
+from sender_service.ingest.guards import OptionalProviderId, ProviderId, load_json, read_time
 from sender_service.providers.ghl import SMS_SOURCE
-from sender_service.providers.http import parse_time
 
 PROVIDER: Final = "GHL"
 APPOINTMENT_TYPES: Final = ("AppointmentCreate", "AppointmentUpdate", "AppointmentDelete")
@@ -73,9 +72,9 @@ class Envelope(_Model):
 
 
 class Appointment(_Model):
-    id: str
+    id: ProviderId
     calendarId: str | None = None  # noqa: N815
-    contactId: str | None = None  # noqa: N815
+    contactId: OptionalProviderId = None  # noqa: N815
     appointmentStatus: str | None = None  # noqa: N815
     startTime: str | None = None  # noqa: N815
     endTime: str | None = None  # noqa: N815
@@ -86,8 +85,8 @@ class AppointmentEvent(Envelope):
 
 
 class InboundMessage(Envelope):
-    contactId: str  # noqa: N815
-    messageId: str  # noqa: N815
+    contactId: ProviderId  # noqa: N815
+    messageId: ProviderId  # noqa: N815
     messageType: str | None = None  # noqa: N815
     conversationId: str | None = None  # noqa: N815
     body: str = ""
@@ -110,10 +109,7 @@ def _invalid(what: str, exc: ValidationError) -> PayloadError:
 
 
 def location_of(body: bytes) -> tuple[dict[str, Any], Envelope]:
-    try:
-        raw = json.loads(body)
-    except ValueError:
-        raise PayloadError("body is not JSON") from None
+    raw = load_json(body)
     try:
         return raw, Envelope.model_validate(raw)
     except ValidationError as exc:
@@ -147,7 +143,7 @@ def parse(
                 direction="inbound",
                 body=message.body,
                 channel="sms",
-                occurred_at=parse_time(message.dateAdded),
+                occurred_at=read_time(message.dateAdded, "dateAdded"),
                 thread_ref={
                     "contact_id": message.contactId,
                     "conversation_id": message.conversationId,
@@ -166,7 +162,7 @@ def _appointment(event: AppointmentEvent, raw: dict[str, Any], body: bytes) -> B
             status = normalize_appointment_status(appointment.appointmentStatus or "confirmed")
         except ValueError as exc:
             raise PayloadError(str(exc), "appointment.appointmentStatus") from None
-    start = parse_time(appointment.startTime)
+    start = read_time(appointment.startTime, "appointment.startTime")
     kind = "created" if event.type == "AppointmentCreate" else status
     if kind == "confirmed":
         kind = "rescheduled"  # an update that keeps the appointment on: moved or edited

@@ -339,6 +339,8 @@ class Message(Timestamped, Base):
     channel: Mapped[str] = mapped_column(String(8), server_default="email")
     subject: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text, server_default="")
+    # The HTML the message arrived as, when `body` is the text read from it (campaign emails).
+    body_html: Mapped[str | None] = mapped_column(Text)
     from_address: Mapped[str | None] = mapped_column(Text)
     to_address: Mapped[str | None] = mapped_column(Text)
     sentiment: Mapped[str | None] = mapped_column(String(32))
@@ -514,8 +516,18 @@ class RowDeletion(Timestamped, Base):
     deleted_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
 
 
+class WorkerHeartbeat(Timestamped, Base):
+    """One row per worker, refreshed as it polls the queue (migration 0010_issue14_poison):
+    `/healthz` reports a worker that has stopped polling."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker: Mapped[str] = mapped_column(Text, unique=True)
+    polled_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 TABLES: Final[tuple[str, ...]] = tuple(Base.metadata.tables)
-# What the warehouse copies: every table but its own bookkeeping.
+# What the warehouse copies: every table but the operational bookkeeping.
 REPLICATED_TABLES: Final[tuple[str, ...]] = tuple(
-    t for t in TABLES if t != RowDeletion.__tablename__
+    t for t in TABLES if t not in (RowDeletion.__tablename__, WorkerHeartbeat.__tablename__)
 )

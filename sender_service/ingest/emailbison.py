@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import html
-import json
-import re
-from datetime import datetime
-from typing import Annotated, Any, Final, TypeVar
+from typing import Any, Final, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sender_service.email_platforms.emailbison import REPLY_SOURCE, SENT_EMAIL_SOURCE
 from sender_service.ingest.events import (
@@ -19,14 +15,9 @@ from sender_service.ingest.events import (
     MessageInfo,
     PayloadError,
 )
-
-
-def _id_text(value: Any) -> Any:
-    # EmailBison ids are integers; stored as text like every provider id.
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-ExternalId = Annotated[str, BeforeValidator(_id_text)]
+from sender_service.ingest.guards import Email, OptionalProviderId, SaneTime, load_json
+from sender_service.ingest.guards import ProviderId as ExternalId
+from sender_service.text_format import html_to_text, looks_like_html
 
 
 class _Model(BaseModel):
@@ -47,13 +38,13 @@ class CustomVariable(_Model):
 
 
 class Campaign(_Model):
-    id: ExternalId
+    id: OptionalProviderId = None  # blank: no campaign, never one shared by strangers
     name: str | None = None
 
 
 class Lead(_Model):
     id: ExternalId
-    email: str | None = None
+    email: Email | None = None
     first_name: str | None = None
     last_name: str | None = None
     company: str | None = None
@@ -65,11 +56,11 @@ class Reply(_Model):
     id: ExternalId
     uuid: str | None = None
     email_subject: str | None = None
-    from_email_address: str | None = None
+    from_email_address: Email | None = None
     from_name: str | None = None
     text_body: str | None = None
     html_body: str | None = None
-    date_received: datetime | None = None
+    date_received: SaneTime | None = None
     automated_reply: bool = False
 
 
@@ -82,7 +73,7 @@ class ScheduledEmail(_Model):
     id: ExternalId
     email_subject: str | None = None
     email_body: str | None = None
-    sent_at: datetime | None = None
+    sent_at: SaneTime | None = None
 
 
 class ReplyData(_Model):
@@ -140,10 +131,7 @@ PAYLOADS: Final[dict[str, type[_Model]]] = {
 
 def parse(body: bytes) -> Event | None:
     """The event in an EmailBison webhook body; None for a type Replyline does not handle."""
-    try:
-        raw = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise PayloadError("body is not valid JSON") from None
+    raw = load_json(body)
     event_type = _validate(Envelope, raw).event.type.strip().upper()
     model = PAYLOADS.get(event_type)
     if model is None:
@@ -192,16 +180,21 @@ def _lead(lead: Lead) -> LeadInfo:
 
 
 def _campaign(campaign: Campaign | None) -> CampaignInfo | None:
-    return CampaignInfo(campaign.id, campaign.name) if campaign else None
+    return CampaignInfo(campaign.id, campaign.name) if campaign and campaign.id else None
 
 
-_TAG = re.compile(r"<[^>]+>")
-
-
-def _reply_body(reply: Reply) -> str:
+def _reply_bodies(reply: Reply) -> tuple[str, str | None]:
+    """The text to store, and the HTML it was read from when the reply came only as HTML."""
     if reply.text_body:
-        return reply.text_body
-    return html.unescape(_TAG.sub(" ", reply.html_body or "")).strip()
+        return reply.text_body, None
+    return html_to_text(reply.html_body or ""), reply.html_body or None
+
+
+def _campaign_bodies(body: str | None) -> tuple[str, str | None]:
+    """A campaign email's body is the platform's editor output: HTML, or sometimes text."""
+    if body and looks_like_html(body):
+        return html_to_text(body), body
+    return body or "", None
 
 
 def _thread_ref(reply: Reply, sender: SenderEmail | None, lead_email: str | None) -> dict[str, Any]:
@@ -216,6 +209,7 @@ def _thread_ref(reply: Reply, sender: SenderEmail | None, lead_email: str | None
 
 def _reply_event(event_type: str, data: ReplyData) -> Event:
     reply, sender = data.reply, data.sender_email
+    body, body_html = _reply_bodies(reply)
     manual = event_type == "MANUAL_EMAIL_SENT"
     lead_email = data.lead.email or (None if manual else reply.from_email_address)
     message = MessageInfo(
@@ -224,7 +218,8 @@ def _reply_event(event_type: str, data: ReplyData) -> Event:
         direction="outbound" if manual else "inbound",
         sent_by="setter" if manual else None,
         subject=reply.email_subject,
-        body=_reply_body(reply),
+        body=body,
+        body_html=body_html,
         from_address=reply.from_email_address,
         to_address=lead_email if manual else (sender.email if sender else None),
         occurred_at=reply.date_received,
@@ -243,12 +238,14 @@ def _reply_event(event_type: str, data: ReplyData) -> Event:
 
 def _untracked_event(event_type: str, data: UntrackedReplyData) -> Event:
     reply, sender = data.reply, data.sender_email
+    body, body_html = _reply_bodies(reply)
     message = MessageInfo(
         source=REPLY_SOURCE,
         external_id=reply.id,
         direction="inbound",
         subject=reply.email_subject,
-        body=_reply_body(reply),
+        body=body,
+        body_html=body_html,
         from_address=reply.from_email_address,
         to_address=sender.email if sender else None,
         occurred_at=reply.date_received,
@@ -260,13 +257,15 @@ def _untracked_event(event_type: str, data: UntrackedReplyData) -> Event:
 
 def _email_sent_event(event_type: str, data: EmailSentData) -> Event:
     email, sender = data.scheduled_email, data.sender_email
+    body, body_html = _campaign_bodies(email.email_body)
     message = MessageInfo(
         source=SENT_EMAIL_SOURCE,
         external_id=email.id,
         direction="outbound",
         sent_by="campaign",
         subject=email.email_subject,
-        body=email.email_body or "",
+        body=body,
+        body_html=body_html,
         from_address=sender.email if sender else None,
         to_address=data.lead.email,
         occurred_at=email.sent_at,

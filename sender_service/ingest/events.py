@@ -54,6 +54,8 @@ class MessageInfo:
     # What a later answer in the same thread needs (reply id, sender mailbox, lead email).
     thread_ref: dict[str, Any] = field(default_factory=dict)
     channel: Literal["email", "sms"] = "email"
+    # The HTML the message arrived as, when `body` is the text read from it.
+    body_html: str | None = None
 
 
 @dataclass(frozen=True)

@@ -89,6 +89,7 @@ def _message_columns(message: MessageInfo) -> dict[str, Any]:
         "direction": message.direction,
         "subject": message.subject,
         "body": message.body,
+        "body_html": message.body_html,
         "from_address": message.from_address,
         "to_address": message.to_address,
         "platform_tag": message.platform_tag,
@@ -328,12 +329,12 @@ lead as (
 ),
 message as (
     insert into messages (workspace_id, lead_id, email_campaign_id, direction, channel,
-        subject, body, from_address, to_address, platform_tag, is_automated_reply, sent_by,
-        delivery_status, source, external_id, thread_ref, occurred_at)
+        subject, body, body_html, from_address, to_address, platform_tag, is_automated_reply,
+        sent_by, delivery_status, source, external_id, thread_ref, occurred_at)
     select %(workspace_id)s, lead.id, campaign.id, %(direction)s, 'email', %(subject)s,
-        %(body)s, %(from_address)s, %(to_address)s, %(platform_tag)s, %(is_automated_reply)s,
-        %(sent_by)s, %(delivery_status)s, %(source)s, %(external_id)s, %(thread_ref)s,
-        coalesce(%(occurred_at)s, now())
+        %(body)s, %(body_html)s, %(from_address)s, %(to_address)s, %(platform_tag)s,
+        %(is_automated_reply)s, %(sent_by)s, %(delivery_status)s, %(source)s, %(external_id)s,
+        %(thread_ref)s, coalesce(%(occurred_at)s, now())
     from lead, campaign
     on conflict (workspace_id, channel, source, external_id) do nothing
     returning id
