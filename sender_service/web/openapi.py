@@ -393,10 +393,17 @@ def openapi_document() -> dict[str, Any]:
         "paths": {
             "/healthz": {
                 "get": {
-                    "summary": "Liveness and database check",
+                    "summary": "Liveness, database and worker check",
                     "responses": {
-                        "200": _json("The database answers", _status("ok")),
-                        "503": _error("The database does not answer"),
+                        "200": _json(
+                            "The database answers; worker is ok (polled within a minute) or "
+                            "none (no worker running)",
+                            _status("ok"),
+                        ),
+                        "503": _error(
+                            "The database does not answer, or no worker has polled the queue "
+                            "for a minute (worker: stale)"
+                        ),
                     },
                 }
             },
