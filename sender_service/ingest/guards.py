@@ -45,8 +45,10 @@ def load_json(body: bytes) -> Any:
     except RecursionError:
         raise NotJSON(f"body is nested deeper than {MAX_DEPTH} levels") from None
     except ValueError as exc:  # bad UTF-8 or syntax; an integer over 4300 digits
-        detail = "an integer is too long" if "digits" in str(exc) else "not valid JSON"
-        raise NotJSON(f"body is {detail}") from None
+        too_long = "digits" in str(exc)
+        raise NotJSON(
+            "body has an integer over 4300 digits" if too_long else "body is not valid JSON"
+        ) from None
     if body.count(b"[") + body.count(b"{") > MAX_DEPTH and _depth(value) > MAX_DEPTH:
         raise NotJSON(f"body is nested deeper than {MAX_DEPTH} levels")
     if _SUSPECT_ESCAPE.search(body):
