@@ -98,6 +98,18 @@ def read_time(value: Any, field: str) -> datetime | None:
     return None if parsed is None else check_time(parsed, field)
 
 
+def plausible_time(value: Any) -> datetime | None:
+    """A time from a provider's API answer (reconciliation); None when absent, unreadable or
+    outside the window: what a webhook would refuse is neither stored nor a failing job."""
+    parsed = parse_time(value)
+    if parsed is None:
+        return None
+    try:
+        return check_time(parsed, "time")
+    except PayloadError:
+        return None
+
+
 def _window(value: datetime) -> datetime:
     try:
         return check_time(value, "time")
