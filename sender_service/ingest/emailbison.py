@@ -43,7 +43,7 @@ class Campaign(_Model):
 
 
 class Lead(_Model):
-    id: ExternalId
+    id: OptionalProviderId = None  # blank: matched by email instead, never one shared lead
     email: Email | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -164,6 +164,8 @@ def _validate(model: type[M], raw: Any) -> M:
 
 
 def _lead(lead: Lead) -> LeadInfo:
+    if lead.id is None and not lead.email:
+        raise PayloadError("data.lead.id: blank, and no email to match the lead by", "data.lead.id")
     variables = {
         v.name.strip().lower(): v.value for v in lead.custom_variables or [] if v.value is not None
     }

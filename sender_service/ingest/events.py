@@ -21,7 +21,8 @@ class PayloadError(ValueError):
 
 @dataclass(frozen=True)
 class LeadInfo:
-    external_id: str
+    # None when the provider sent a blank id: the lead is then matched by email.
+    external_id: str | None
     email: str | None = None
     first_name: str | None = None
     last_name: str | None = None

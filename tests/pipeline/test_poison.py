@@ -75,9 +75,10 @@ def huge_integer() -> bytes:
     return f'{payload}, "x": {"7" * 5000}}}'.encode()
 
 
-def blank_lead_id() -> dict[str, Any]:
-    payload = reply_from(92)
+def blank_lead_id(n: int, email: str | None) -> dict[str, Any]:
+    payload = reply_from(n)
     payload["data"]["lead"]["id"] = ""
+    payload["data"]["lead"]["email"] = email
     return payload
 
 
@@ -102,7 +103,7 @@ NOT_STORED: list[tuple[str, bytes | dict[str, Any], str | None, int | None]] = [
         None,
     ),
     ("id of 3 kB", with_reply(4, id="9" * 3000), "data.reply.id", None),
-    ("blank lead id", blank_lead_id(), "data.lead.id", None),
+    ("blank lead id, no email", blank_lead_id(7, None), "data.lead.id", None),
     ("nested 100 deep", deep(100), None, 400),
     ("nested 100 000 deep", deep(100_000), None, 400),
     ("integer of 5000 digits", huge_integer(), None, 400),
@@ -123,7 +124,8 @@ def test_poison_is_refused_or_repaired_and_the_workspace_keeps_working(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    assert post(service, setup, reply_from(0))[0] == 202  # a genuine reply first
+    first_answer = post(service, setup, reply_from(0))  # a genuine reply first
+    assert first_answer[0] == 202, first_answer
 
     answers: dict[str, Answer] = {}
     for case, body, field, not_json in NOT_STORED:
@@ -147,16 +149,28 @@ def test_poison_is_refused_or_repaired_and_the_workspace_keeps_working(
     answers["blank campaign id"] = kept = post(service, setup, blank_campaign)
     assert kept[0] == 202, kept
 
+    # Blank lead ids are no ids: each reply goes to the lead with its address, never to one
+    # lead shared by everyone whose id was "".
+    answers["blank lead id, known email"] = same = post(
+        service, setup, blank_lead_id(8, "lead0@prospect.io")
+    )
+    answers["blank lead id, new email"] = other = post(
+        service, setup, blank_lead_id(9, "someone@else.io")
+    )
+    assert same[0] == other[0] == 202, (same, other)
+    assert same[1]["lead_id"] == first_answer[1]["lead_id"] != other[1]["lead_id"]
+
     with capsys.disabled():  # the evidence for the issue's closing note
         for case, (status, body) in answers.items():
             print(f"\n  {case}: {status} {json.dumps(body)[:120]}")
 
     stored = inbound_bodies(db_url)
-    assert set(stored) == {"9100", "9105", "9106"}, stored
+    assert set(stored) == {"9100", "9105", "9106", "9108", "9109"}, stored
     assert stored["9105"] == "Yes please \ufffdcall me"
     with session_scope(db_url) as session:
         campaigns = session.execute(select(EmailCampaign.external_id)).scalars().all()
         assert campaigns == ["77"]
+        assert session.scalar(select(Lead.id).where(Lead.external_id == "")) is None
         lead = session.execute(select(Lead).where(Lead.external_id == "600")).scalar_one()
         lead_id, workspace_id = lead.id, lead.workspace_id
 
@@ -167,7 +181,9 @@ def test_poison_is_refused_or_repaired_and_the_workspace_keeps_working(
     assert statuses and set(statuses) == {"done"}, statuses
     outcome = fates(db_url)
     # Campaign 77 auto-sends; the reply without a campaign waits for a setter, as it should.
-    assert {outcome["9100"], outcome["9105"]} <= {"sent", "reviewed"}, outcome
+    assert {outcome[r] for r in ("9105", "9108", "9109")} <= {"sent", "reviewed"}, outcome
+    # Lead 0's first reply was superseded by its newer one (matched by email), as it should be.
+    assert "superseded" in outcome["9100"], outcome
 
     # The ChatGPT export holds every stored message, the lead's page opens.
     out = tmp_path / "export.zip"
