@@ -96,8 +96,8 @@ class Worker:
     def run(self, *, drain: bool = False) -> int:
         """Process jobs until stopped (or, with `drain`, until none is due); return the count.
 
-        A lost database connection is waited out: reconnect after 1 s, 2 s, 4 s … (30 s at
-        most), then carry on where the queue stands."""
+        A lost (or not yet reachable) database is waited out: reconnect after 1 s, 2 s, 4 s …
+        (30 s at most), then carry on where the queue stands. With `drain` it raises instead."""
         log.info("worker %s started (kinds: %s)", self.name, ", ".join(sorted(self.handlers)))
         delay = RECONNECT_FIRST_SECONDS
         while not self.stopping:
@@ -109,6 +109,8 @@ class Worker:
                     self._forget_heartbeat(conn)
                 break
             except CONNECTION_LOST as exc:
+                if drain:
+                    raise  # a one-shot run reports the failure; a long-running worker waits
                 self.reconnects += 1
                 self._next_heartbeat = 0.0
                 log.warning(
