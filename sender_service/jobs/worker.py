@@ -104,6 +104,10 @@ class Worker:
             try:
                 with psycopg.connect(self.url, autocommit=True) as conn:
                     conn.execute(f"listen {queue.CHANNEL}")
+                    # Killed workers leave their rows; a day on, they tell nobody anything.
+                    conn.execute(
+                        "delete from worker_heartbeats where polled_at < now() - interval '1 day'"
+                    )
                     delay = RECONNECT_FIRST_SECONDS
                     self._loop(conn, drain)
                     self._forget_heartbeat(conn)
