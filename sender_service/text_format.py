@@ -11,12 +11,8 @@ import html
 import re
 from typing import Final
 
-from inscriptis import get_text
-from inscriptis.css_profiles import CSS_PROFILES
-from inscriptis.model.config import ParserConfig
+import html_text
 
-# The strict profile adds no indentation of its own: text reads as the email's words.
-_CONFIG: Final = ParserConfig(css=CSS_PROFILES["strict"])
 # A tag is `<name>`, `<name attr…>`, `</name>` or `<!--`; `<https://…>` in text is not.
 _TAG: Final = re.compile(r"<(?:/?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^>]*)?/?|!--[^>]*)>")
 _PARAGRAPH_BREAK: Final = re.compile(r"\n[ \t]*\n\s*")
@@ -33,7 +29,7 @@ def html_to_text(markup: str) -> str:
     scripts dropped, entities decoded."""
     if not markup.strip():
         return ""
-    text: str = get_text(markup, _CONFIG)
+    text: str = html_text.extract_text(markup)
     lines = "\n".join(line.rstrip() for line in text.splitlines())
     return _BLANK_LINES.sub("\n\n", lines).strip()
 
