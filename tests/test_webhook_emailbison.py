@@ -383,3 +383,12 @@ def test_a_plain_text_campaign_email_stays_as_it_is(db_url, service, workspace):
     assert post(service, workspace, payload)[0] == 202
     message = one_message(db_url)
     assert (message.body, message.body_html) == ("Hi Dana,\nsee <https://acme.test>", None)
+
+
+def test_an_address_too_long_to_be_one_is_refused_naming_the_field(db_url, service, workspace):
+    payload = eb.lead_replied(9005)
+    payload["data"]["lead"]["email"] = "d" * 3000 + "@prospect.io"  # over the index row limit
+    status, body = post(service, workspace, payload)
+    assert status in (400, 202), body  # 202 held once the delivery journal lands
+    assert body.get("field") == "data.lead.email" if status == 400 else body["status"] == "held"
+    assert count(db_url, Message) == 0 and count(db_url, Lead) == 0
