@@ -1,7 +1,7 @@
 """The reviewer's cached Slack user id remembers the email it was resolved from.
 
 Revision ID: 0008_issue15_send_path
-Revises: 0006_issue7_followup_sends
+Revises: 0007_issue14_delivery_journal
 Create Date: 2026-11-30 00:00:00.000000
 
 When the workspace's reviewer email changes, the cached id no longer matches it and the next
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_issue15_send_path"
-down_revision: str | None = "0006_issue7_followup_sends"
+down_revision: str | None = "0007_issue14_delivery_journal"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
