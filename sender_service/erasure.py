@@ -88,7 +88,14 @@ def erase_lead(session: Session, lead_id: uuid.UUID) -> Erased:
         session.execute(
             update(Message)
             .where(Message.workspace_id == ws, thread)
-            .values(subject=None, body="", from_address=None, to_address=None, thread_ref={})
+            .values(
+                subject=None,
+                body="",
+                body_html=None,
+                from_address=None,
+                to_address=None,
+                thread_ref={},
+            )
         )
     )
     drafts = _rows(

@@ -228,7 +228,10 @@ class Stubs:
                     {
                         "id": reply["id"],
                         "folder": "sent",
-                        "text_body": reply["message"],
+                        # The platform keeps what it was given: HTML as html_body.
+                        (
+                            "html_body" if reply.get("content_type") == "html" else "text_body"
+                        ): reply["message"],
                         "to": [
                             {"address": to["email_address"], "name": None}
                             for to in reply["to_emails"]

@@ -17,6 +17,7 @@ from sender_service.db.engine import session_scope
 from sender_service.db.models import (
     BookingEvent,
     Lead,
+    Message,
     UnmatchedBooking,
     WebhookDelivery,
     Workspace,
@@ -368,3 +369,65 @@ def test_ghl_unusable_is_held_and_other_types_are_ignored(
     other = bp.appointment("AppointmentCreate", "apt-2", "ct-1")  # on cal-1
     assert ghl(service, ws, other) == (200, {"status": "ignored"})
     assert count(db_url, BookingEvent) == 0
+
+
+# --- poison (issue 14, item 8) ---------------------------------------------------------------
+# Valid JSON a reader cannot use (an implausible time, an id that is no id) is held: answered
+# 202 and journaled `held` naming the field, nothing stored, never a 4xx or a 5xx.
+
+YEAR_10000_UTC = "9999-12-31T23:59:59-14:00"
+
+
+def assert_held(db_url: str, answer: tuple[int, dict[str, Any]], provider: str, field: str) -> None:
+    assert answer == (202, {"status": "held"}), answer
+    assert (provider, field) in held(db_url)
+
+
+def test_calendly_times_outside_the_window_and_oversized_ids_are_not_stored(
+    db_url: str, env: dict[str, Any], service: Service
+) -> None:
+    ws = env["CALENDLY"]["id"]
+    late_start = bp.invitee("invitee.created", 1, start=YEAR_10000_UTC)
+    assert_held(
+        db_url, calendly(service, ws, late_start), "calendly", "payload.scheduled_event.start_time"
+    )
+    ancient = bp.invitee("invitee.created", 2) | {"created_at": "1970-01-01T00:00:00Z"}
+    assert_held(db_url, calendly(service, ws, ancient), "calendly", "created_at")
+    huge = bp.invitee("invitee.created", 3)
+    huge["payload"]["uri"] = f"{bp.CALENDLY}/invitees/{'9' * 3000}"
+    assert_held(db_url, calendly(service, ws, huge), "calendly", "payload.uri")
+    assert count(db_url, BookingEvent) == 0
+    # A start past year 9999 is no time at all: the booking is kept without one.
+    status, body = calendly(service, ws, bp.invitee("invitee.created", 4, start="10000-01-01"))
+    assert status == 202, body
+
+
+@pytest.mark.parametrize("stamp", ["\xb2", "9" * 400, "-5", "1e9"])
+def test_a_calendly_signature_header_with_a_poison_timestamp_is_401(
+    env: dict[str, Any], service: Service, stamp: str
+) -> None:
+    headers = {"Calendly-Webhook-Signature": f"t={stamp},v1=00ff", "Content-Type": "text/json"}
+    status, body = service.request(
+        "POST", f"/webhooks/calendly/{env['CALENDLY']['id']}", b"{}", headers
+    )
+    assert (status, body["error"]) == (401, "malformed Calendly-Webhook-Signature")
+
+
+def test_ghl_times_outside_the_window_and_blank_ids_are_not_stored(
+    db_url: str, env: dict[str, Any], service: Service
+) -> None:
+    ws = env["GHL"]
+    sms = bp.inbound_sms("sms-1", "ct-1", "Yes please") | {"dateAdded": "0001-01-01T00:00:00+14:00"}
+    assert_held(db_url, ghl(service, ws, sms), "ghl", "dateAdded")
+    late = bp.appointment("AppointmentCreate", "apt-1", "ct-1", start=YEAR_10000_UTC)
+    assert_held(db_url, ghl(service, ws, late), "ghl", "appointment.startTime")
+    blank = bp.appointment("AppointmentCreate", " ", "ct-1")
+    assert_held(db_url, ghl(service, ws, blank), "ghl", "appointment.id")
+    huge = bp.inbound_sms("x" * 3000, "ct-1", "Hi")
+    assert_held(db_url, ghl(service, ws, huge), "ghl", "messageId")
+    assert count(db_url, BookingEvent) == 0
+    with session_scope(db_url) as session:
+        assert session.scalar(select(func.count()).select_from(Message)) == 0
+    # A blank contact id on an appointment is no contact: never matched to a lead by "".
+    status, body = ghl(service, ws, bp.appointment("AppointmentCreate", "apt-2", ""))
+    assert status == 202 and "lead_id" not in body, body

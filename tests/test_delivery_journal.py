@@ -291,10 +291,12 @@ def test_retention_deletes_old_rows_but_keeps_held_ones(db_url, ws, stubs):
 
 def test_one_slack_message_a_day_while_deliveries_are_held(db_url, ws, stubs):
     entry = journal.Entry("calendly", ws["id"], b'{"event": 1}', {})
+    # Early in the hour, so a minute later crosses no quarter-hour (reconciliation) slot.
+    now = datetime.now(UTC).replace(minute=1, second=0, microsecond=0)
     with session_scope(db_url) as session:
         journal.add(session, entry, "held", error="invalid Calendly webhook")
         journal.add(session, entry, "held", error="invalid Calendly webhook")
-        schedule.enqueue_periodic(session, datetime.now(UTC))
+        schedule.enqueue_periodic(session, now)
     drain(db_url, stubs)
     [posted] = stubs.slack_posts()
     assert posted["channel"] == "C-REPORTS"
@@ -302,7 +304,7 @@ def test_one_slack_message_a_day_while_deliveries_are_held(db_url, ws, stubs):
     assert "webhooks replay --held" in posted["text"]
     # Later the same day: the slot is taken, and a rerun of the job posts nothing either.
     with session_scope(db_url) as session:
-        assert schedule.enqueue_periodic(session, datetime.now(UTC) + timedelta(minutes=1)) == 1
+        assert schedule.enqueue_periodic(session, now + timedelta(minutes=1)) == 1
         session.execute(update(Job).values(status="queued", run_at=func.now()))
     drain(db_url, stubs)
     assert len(stubs.slack_posts()) == 1

@@ -267,3 +267,47 @@ def test_worker_ignores_kinds_it_has_no_handler_for(db_url):
     job_id = enqueue(db_url, "someone_elses", {})
     assert drain(db_url, {"echo": lambda s, p: None}) == 0
     assert job(db_url, job_id).status == "queued"
+
+
+def test_a_worker_that_loses_its_database_reconnects_and_keeps_going(db_url):
+    import threading
+
+    seen: list[int] = []
+    worker = Worker(db_url, handlers={"echo": lambda s, p: seen.append(p["n"])}, poll_interval=0.1)
+    thread = threading.Thread(target=worker.run)
+    thread.start()
+    try:
+        enqueue(db_url, "echo", {"n": 1})
+        deadline = time.monotonic() + 10
+        while seen != [1]:
+            assert time.monotonic() < deadline, seen
+            time.sleep(0.05)
+        with psycopg.connect(db_url, autocommit=True) as conn:
+            # The worker's LISTEN connection among them: what a restart or failover does.
+            conn.execute(
+                "select pg_terminate_backend(pid) from pg_stat_activity"
+                " where datname = current_database() and pid <> pg_backend_pid()"
+            )
+            row = conn.execute("select now()").fetchone()
+            assert row is not None
+            blip = row[0]
+        enqueue(db_url, "echo", {"n": 2})
+        while seen != [1, 2]:
+            assert time.monotonic() < deadline + 10, seen
+            time.sleep(0.05)
+        assert thread.is_alive() and worker.reconnects >= 1
+        with psycopg.connect(db_url) as conn:
+            polled = conn.execute(
+                "select polled_at from worker_heartbeats where worker = %s", (worker.name,)
+            ).fetchone()
+        assert polled is not None and polled[0] > blip  # its heartbeat goes on after it
+    finally:
+        worker.stop()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_a_one_shot_drain_reports_an_unreachable_database():
+    worker = Worker("postgresql://nobody@127.0.0.1:1/none?connect_timeout=1", handlers={})
+    with pytest.raises(psycopg.OperationalError):
+        worker.run(drain=True)

@@ -4,11 +4,35 @@ from __future__ import annotations
 
 import re
 
+import psycopg
+
 from sender_service.app import create_app
+from sender_service.jobs.worker import Worker
 
 
 def test_healthz_checks_the_database(service):
-    assert service.request("GET", "/healthz") == (200, {"status": "ok", "database": "ok"})
+    assert service.request("GET", "/healthz") == (
+        200,
+        {"status": "ok", "database": "ok", "worker": "none"},
+    )
+
+
+def test_healthz_reports_a_worker_that_stopped_polling(db_url, service):
+    worker = Worker(db_url, handlers={})
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        worker._maybe_heartbeat(conn)  # what the worker's loop does as it polls
+        assert service.request("GET", "/healthz") == (
+            200,
+            {"status": "ok", "database": "ok", "worker": "ok"},
+        )
+        # The same worker, a minute and a half later without a poll: stuck, or killed.
+        conn.execute("update worker_heartbeats set polled_at = now() - interval '90 seconds'")
+        status, body = service.request("GET", "/healthz")
+        assert (status, body["worker"], body["database"]) == (503, "stale", "ok")
+        assert body["error"].startswith("no worker has polled the queue for 9")
+    # A worker stopped on purpose takes its heartbeat with it.
+    assert worker.run(drain=True) == 0
+    assert service.request("GET", "/healthz")[1]["worker"] == "none"
 
 
 def test_healthz_reports_an_unreachable_database():

@@ -629,3 +629,52 @@ def test_the_kill_switch_holds_follow_ups_until_it_is_back_on(
         session.execute(update(Workspace).values(auto_send_enabled=True))
     [result] = ok_json(run(cli_runner, db_url, "followups", "run-due"))
     assert result["status"] == "sent"
+
+
+def test_reconciliation_keeps_a_booking_but_not_an_implausible_start_time(
+    db_url: str,
+    stubs: Stubs,
+    calendly_ws: dict[str, Any],
+    ghl_ws: dict[str, Any],
+    cli_runner: CliRunner,
+) -> None:
+    """An API answer with year 10000 in UTC: the booking counts, the time is dropped, the job
+    does not fail (what a webhook would refuse is never stored by the back door)."""
+    with session_scope(db_url) as session:
+        for ws, email in [(calendly_ws, "dana@prospect.io"), (ghl_ws, "lee@prospect.io")]:
+            session.add(
+                Lead(
+                    workspace_id=ws["id"],
+                    external_id="1",
+                    email=email,
+                    sentiment_tag="Meeting Requested",
+                )
+            )
+    poison = "9999-12-31T23:59:59-14:00"
+    event_uri = "https://api.calendly.com/scheduled_events/EV6"
+    invitee = {"uri": f"{event_uri}/invitees/INV6", "email": "dana@prospect.io"}
+    stubs.calendly_events.append(
+        (
+            {"uri": event_uri, "status": "active", "start_time": poison},
+            [invitee | {"status": "active", "created_at": poison}],
+        )
+    )
+    stubs.ghl_contacts["lee@prospect.io"] = "ct-9"
+    stubs.ghl_appointments["ct-9"] = [
+        {"id": "apt-8", "appointmentStatus": "confirmed", "startTime": poison}
+    ]
+    env = {
+        "GHL_BASE_URL": stubs.server.url_for("/ghl"),
+        "CALENDLY_BASE_URL": stubs.server.url_for("/calendly"),
+    }
+    for ws in (calendly_ws, ghl_ws):
+        summary = ok_json(
+            run(cli_runner, db_url, "bookings", "reconcile", "--workspace", str(ws["id"]), **env)
+        )
+        assert (summary["fixed"], summary["errors"]) == (1, []), summary
+    with session_scope(db_url) as session:
+        leads = session.execute(select(Lead)).scalars().all()
+        assert [lead.meeting_start_at for lead in leads] == [None, None]
+        assert all(
+            is_meeting_booked(lead, session.get_one(Workspace, lead.workspace_id)) for lead in leads
+        )

@@ -46,6 +46,33 @@ def outbound(db_url: str) -> list[Message]:
         )
 
 
+def test_the_reply_goes_as_html_keeping_its_lines_and_the_text_is_stored(
+    httpserver: HTTPServer, db_url: str
+) -> None:
+    httpserver.expect_request("/api/replies/4242/reply", method="POST").respond_with_json(
+        {"data": {"success": True, "reply": {"id": 99002}}}
+    )
+    draft_id = prepared_draft(db_url, httpserver)
+    text = (
+        "Hi Dana,\n\nTuesday 10am works for us & the call stays short (<30 min).\nTalk soon,\nAlex"
+    )
+    with session_scope(db_url) as session:
+        session.get_one(AIDraft, draft_id).body = text
+    assert send_draft(db_url, draft_id, Repliers(db_url, SETTINGS)).status == "sent"
+
+    ((req, _),) = httpserver.log
+    sent_html = json.loads(req.get_data())
+    print(f"\n  EmailBison received: {json.dumps(sent_html)}")
+    assert sent_html["content_type"] == "html"
+    assert sent_html["message"] == (
+        "<p>Hi Dana,</p>\n"
+        "<p>Tuesday 10am works for us &amp; the call stays short (&lt;30 min).<br>\n"
+        "Talk soon,<br>\nAlex</p>"
+    )
+    (sent,) = outbound(db_url)
+    assert sent.body == text and sent.body_html is None
+
+
 def test_sends_in_thread_once_and_records_it(httpserver: HTTPServer, db_url: str) -> None:
     httpserver.expect_request("/api/replies/4242/reply", method="POST").respond_with_json(
         {"data": {"success": True, "reply": {"id": 99001}}}
@@ -61,7 +88,9 @@ def test_sends_in_thread_once_and_records_it(httpserver: HTTPServer, db_url: str
     assert body["sender_email_id"] == 7
     assert body["to_emails"] == [{"name": None, "email_address": "dana@initech.test"}]
     assert body["inject_previous_email_body"] is False
-    assert body["message"].startswith("Hi Dana")
+    # HTML built from the draft's text; the text is what is stored (below).
+    assert body["content_type"] == "html"
+    assert body["message"].startswith("<p>Hi Dana")
 
     (sent,) = outbound(db_url)
     assert (sent.sent_by, sent.ai_draft_id, sent.delivery_status) == ("ai", draft_id, "sent")

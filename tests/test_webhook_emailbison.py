@@ -367,3 +367,52 @@ def test_unusable_json_is_held_naming_the_field(db_url, service, workspace, muta
         assert (row.provider, row.outcome, row.error_field) == ("emailbison", "held", field)
         assert row.error and field in row.error
         assert json.loads(row.body) == payload
+
+
+CAMPAIGN_HTML = (
+    "<div>Hi Dana,</div><div><br></div><p>We help <b>SaaS</b> teams &amp; agencies."
+    "<br>Worth a chat?</p><style>p { color: red }</style>"
+)
+
+
+def test_a_campaign_email_sent_as_html_is_stored_as_text_and_keeps_its_html(
+    db_url, service, workspace
+):
+    payload = eb.email_sent(9002)
+    payload["data"]["scheduled_email"]["email_body"] = CAMPAIGN_HTML
+    assert post(service, workspace, payload)[0] == 202
+    message = one_message(db_url)
+    # The text the AI and the exports read: paragraphs and line breaks kept, markup gone.
+    assert message.body == "Hi Dana,\n\nWe help SaaS teams & agencies.\nWorth a chat?"
+    assert message.body_html == CAMPAIGN_HTML
+
+
+def test_a_reply_with_only_an_html_body_is_read_as_text(db_url, service, workspace):
+    payload = eb.lead_replied(9003)
+    payload["data"]["reply"]["text_body"] = None
+    payload["data"]["reply"]["html_body"] = "<p>Sounds good,</p><p>Tuesday?<br>Dana</p>"
+    assert post(service, workspace, payload)[0] == 202
+    message = one_message(db_url)
+    assert (message.body, message.body_html) == (
+        "Sounds good,\n\nTuesday?\nDana",
+        "<p>Sounds good,</p><p>Tuesday?<br>Dana</p>",
+    )
+
+
+def test_a_plain_text_campaign_email_stays_as_it_is(db_url, service, workspace):
+    payload = eb.email_sent(9004)
+    payload["data"]["scheduled_email"]["email_body"] = "Hi Dana,\nsee <https://acme.test>"
+    assert post(service, workspace, payload)[0] == 202
+    message = one_message(db_url)
+    assert (message.body, message.body_html) == ("Hi Dana,\nsee <https://acme.test>", None)
+
+
+def test_an_address_too_long_to_be_one_is_held_naming_the_field(db_url, service, workspace):
+    payload = eb.lead_replied(9005)
+    payload["data"]["lead"]["email"] = "d" * 3000 + "@prospect.io"  # over the index row limit
+    status, body = post(service, workspace, payload)
+    assert (status, body) == (202, {"status": "held"})
+    assert count(db_url, Message) == 0 and count(db_url, Lead) == 0
+    with session_scope(db_url) as session:
+        row = session.execute(select(WebhookDelivery)).scalar_one()
+        assert (row.outcome, row.error_field) == ("held", "data.lead.email")

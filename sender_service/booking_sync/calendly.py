@@ -11,18 +11,22 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import time
 from typing import Annotated, Any, Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sender_service.booking_sync.record import BookingUpdate
-from sender_service.ingest.events import Ignored, PayloadError, load_json
+from sender_service.ingest.events import Ignored, PayloadError
+from sender_service.ingest.guards import Email, LenientId, ProviderId, load_json, read_time
 from sender_service.ingest.lenient import Flag, IfObject, Text
-from sender_service.providers.http import parse_time
 
 PROVIDER: Final = "CALENDLY"
 DEFAULT_TOLERANCE_SECONDS: Final = 180
+# Unix seconds in ASCII digits: `str.isdigit` also accepts `²`, which `int` refuses, and an
+# unbounded number overflows the float clock.
+_STAMP: Final = re.compile(r"[0-9]{1,12}")
 
 
 class SignatureError(ValueError):
@@ -45,7 +49,7 @@ def verify_signature(
         raise SignatureError("missing Calendly-Webhook-Signature")
     parts = dict(p.strip().split("=", 1) for p in header.split(",") if "=" in p)
     stamp, signature = parts.get("t"), parts.get("v1")
-    if not stamp or not signature or not stamp.isdigit():
+    if not stamp or not signature or not _STAMP.fullmatch(stamp):
         raise SignatureError("malformed Calendly-Webhook-Signature")
     expected = hmac.new(key.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature):
@@ -71,7 +75,7 @@ class _Model(BaseModel):
 
 
 class ScheduledEvent(_Model):
-    uri: str
+    uri: ProviderId
     start_time: Text = None
 
 
@@ -80,15 +84,15 @@ class Tracking(_Model):
 
 
 class NoShow(_Model):
-    uri: Text = None
+    uri: LenientId = None
     created_at: Text = None
 
 
 class InviteePayload(_Model):
-    uri: str
-    email: Text = None
+    uri: ProviderId
+    email: Email = None
     scheduled_event: Annotated[ScheduledEvent | None, IfObject] = None
-    event: Text = None  # older deliveries: the scheduled event's URI
+    event: LenientId = None  # older deliveries: the scheduled event's URI
     rescheduled: Flag = False
     tracking: Annotated[Tracking | None, IfObject] = None
     no_show: Annotated[NoShow | None, IfObject] = None
@@ -106,8 +110,8 @@ class InviteePayload(_Model):
 class NoShowResource(_Model):
     """The invitee no-show API resource, as some deliveries carry it."""
 
-    uri: str
-    invitee: str
+    uri: ProviderId
+    invitee: ProviderId
 
 
 class Envelope(_Model):
@@ -136,7 +140,7 @@ def parse(body: bytes) -> BookingUpdate | Ignored:
         ) from None
     if envelope.event not in EVENTS:
         return Ignored(f"Calendly event {envelope.event[:60]} is not one Replyline reads")
-    occurred = parse_time(envelope.created_at)
+    occurred = read_time(envelope.created_at, "created_at")
     if envelope.event == "invitee_no_show.created" and "invitee" in envelope.payload:
         resource = _validate(NoShowResource, envelope)
         return BookingUpdate(
@@ -171,7 +175,7 @@ def parse(body: bytes) -> BookingUpdate | Ignored:
         provider_event_id=event_id(envelope.event, payload.uri),
         status="confirmed" if created else "canceled",
         occurred_at=occurred,
-        meeting_start_at=parse_time(start),
+        meeting_start_at=read_time(start, "payload.scheduled_event.start_time"),
         calendly_invitee_uri=payload.uri,
         calendly_scheduled_event_uri=payload.event_uri(),
         invitee_email=payload.email,

@@ -31,16 +31,10 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sender_service.booking_sync.record import BookingUpdate
 from sender_service.definitions import normalize_appointment_status
-from sender_service.ingest.events import (
-    Ignored,
-    MessageInfo,
-    NotThisWorkspace,
-    PayloadError,
-    load_json,
-)
+from sender_service.ingest.events import Ignored, MessageInfo, NotThisWorkspace, PayloadError
+from sender_service.ingest.guards import LenientId, ProviderId, load_json, optional_id, read_time
 from sender_service.ingest.lenient import IfObject, Text
 from sender_service.providers.ghl import SMS_SOURCE
-from sender_service.providers.http import parse_time
 
 PROVIDER: Final = "GHL"
 APPOINTMENT_TYPES: Final = ("AppointmentCreate", "AppointmentUpdate", "AppointmentDelete")
@@ -118,7 +112,7 @@ class WorkflowCalendar(_Model):
 class Workflow(_Model):
     """A workflow "Webhook" action's body (only the fields read)."""
 
-    contact_id: str
+    contact_id: ProviderId
     location: Annotated[Location | None, IfObject] = None
     message: Annotated[WorkflowMessage | None, IfObject] = None
     calendar: Annotated[WorkflowCalendar | None, IfObject] = None
@@ -126,9 +120,9 @@ class Workflow(_Model):
 
 
 class Appointment(_Model):
-    id: str
+    id: ProviderId
     calendarId: Text = None  # noqa: N815
-    contactId: Text = None  # noqa: N815
+    contactId: LenientId = None  # noqa: N815
     appointmentStatus: Text = None  # noqa: N815
     startTime: Text = None  # noqa: N815
 
@@ -138,8 +132,8 @@ class AppointmentEvent(Envelope):
 
 
 class InboundMessage(Envelope):
-    contactId: str  # noqa: N815
-    messageId: Text = None  # noqa: N815
+    contactId: ProviderId  # noqa: N815
+    messageId: LenientId = None  # noqa: N815 (absent: keyed by a digest)
     conversationId: Text = None  # noqa: N815
     body: Text = None  # an MMS may carry attachments only
     dateAdded: Text = None  # noqa: N815
@@ -212,7 +206,10 @@ def _sms(
     text: str,
     date_added: str | None,
     conversation_id: str | None,
+    *,
+    date_field: str = "dateAdded",
 ) -> InboundSMS:
+    occurred_at = read_time(date_added, date_field)
     if not message_id:
         # The same message redelivered has the same fields, hence the same key.
         stable = json.dumps([contact_id, conversation_id, date_added, text]).encode()
@@ -225,7 +222,7 @@ def _sms(
             direction="inbound",
             body=text,
             channel="sms",
-            occurred_at=parse_time(date_added),
+            occurred_at=occurred_at,
             thread_ref={"contact_id": contact_id, "conversation_id": conversation_id},
         ),
     )
@@ -257,15 +254,24 @@ def _workflow(
             return Ignored(f"a workflow message of channel {channel}, not SMS")
         return _sms(
             flow.contact_id,
-            str(data["message_id"]) if "message_id" in data else None,
+            optional_id(data.get("message_id"), "customData.message_id"),
             flow.message.body or "",
             str(data["date_added"]) if "date_added" in data else None,
             None,
+            date_field="customData.date_added",
         )
     if kind == "appointment":
         calendar = flow.calendar or WorkflowCalendar()
+        appointment_id = optional_id(
+            data.get("appointment_id") or calendar.appointmentId, "customData.appointment_id"
+        )
+        if appointment_id is None:
+            raise PayloadError(
+                "a workflow appointment needs customData.appointment_id",
+                "customData.appointment_id",
+            )
         appointment = Appointment(
-            id=str(data.get("appointment_id") or calendar.appointmentId or ""),
+            id=appointment_id,
             calendarId=str(data.get("calendar_id") or calendar.id or "") or None,
             contactId=flow.contact_id,
             appointmentStatus=str(
@@ -274,11 +280,6 @@ def _workflow(
             or None,
             startTime=str(data.get("start_time") or calendar.startTime or "") or None,
         )
-        if not appointment.id:
-            raise PayloadError(
-                "a workflow appointment needs customData.appointment_id",
-                "customData.appointment_id",
-            )
         if not on_booking_calendar(calendar_id, appointment.calendarId):
             return Ignored("an appointment on another calendar than the workspace's")
         event = AppointmentEvent(type="AppointmentUpdate", appointment=appointment)
@@ -297,7 +298,7 @@ def _appointment(event: AppointmentEvent, raw: dict[str, Any], body: bytes) -> P
         except ValueError:
             # A status GHL adds later is kept (the journal holds the body) and changes nothing.
             return Ignored(f"unknown GHL appointment status {raw_status[:40]!r}")
-    start = parse_time(appointment.startTime)
+    start = read_time(appointment.startTime, "appointment.startTime")
     kind = "created" if event.type == "AppointmentCreate" else status
     if kind == "confirmed":
         kind = "rescheduled"  # an update that keeps the appointment on: moved or edited

@@ -360,6 +360,8 @@ class Message(Timestamped, Base):
     channel: Mapped[str] = mapped_column(String(8), server_default="email")
     subject: Mapped[str | None] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text, server_default="")
+    # The HTML the message arrived as, when `body` is the text read from it (campaign emails).
+    body_html: Mapped[str | None] = mapped_column(Text)
     from_address: Mapped[str | None] = mapped_column(Text)
     to_address: Mapped[str | None] = mapped_column(Text)
     sentiment: Mapped[str | None] = mapped_column(String(32))
@@ -563,8 +565,22 @@ class WebhookDelivery(Timestamped, Base):
     replayed_at: Mapped[datetime | None]
 
 
+class WorkerHeartbeat(Timestamped, Base):
+    """One row per worker, refreshed as it polls the queue (migration 0010_issue14_poison):
+    `/healthz` reports a worker that has stopped polling."""
+
+    __tablename__ = "worker_heartbeats"
+
+    worker: Mapped[str] = mapped_column(Text, unique=True)
+    polled_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
 TABLES: Final[tuple[str, ...]] = tuple(Base.metadata.tables)
-# What the warehouse copies: every table but its own bookkeeping and the raw delivery journal.
-REPLICATED_TABLES: Final[tuple[str, ...]] = tuple(
-    t for t in TABLES if t not in (RowDeletion.__tablename__, WebhookDelivery.__tablename__)
+# What the warehouse copies: every table but the operational bookkeeping (deletions, worker
+# heartbeats) and the raw delivery journal.
+_NOT_REPLICATED: Final = (
+    RowDeletion.__tablename__,
+    WorkerHeartbeat.__tablename__,
+    WebhookDelivery.__tablename__,
 )
+REPLICATED_TABLES: Final[tuple[str, ...]] = tuple(t for t in TABLES if t not in _NOT_REPLICATED)

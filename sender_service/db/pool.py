@@ -3,12 +3,18 @@
 The ORM session costs a pre-ping, a BEGIN and a COMMIT round trip per checkout; a webhook that
 is one statement needs none of them. Connections outlive the threads that borrow them (the
 development server starts a thread per request), and a broken one is dropped, not returned.
+
+An idle connection the server has ended (a restart, `pg_terminate_backend`, an idle timeout)
+is noticed at checkout without a round trip: a healthy idle connection has nothing to read,
+an ended one has the server's last message or EOF waiting. It is closed and replaced, so a
+database blip costs no request an error.
 """
 
 from __future__ import annotations
 
 import atexit
 import os
+import select
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +34,10 @@ def connection(url: str) -> Iterator[psycopg.Connection[Any]]:
     with _lock:
         idle = _idle.setdefault(key, [])
         conn = idle.pop() if idle else None
-    if conn is None or conn.closed:
+    if conn is not None and not _alive(conn):
+        conn.close()
+        conn = None
+    if conn is None:
         conn = psycopg.connect(url, autocommit=True, prepare_threshold=0)
     try:
         yield conn
@@ -41,6 +50,18 @@ def connection(url: str) -> Iterator[psycopg.Connection[Any]]:
             idle.append(conn)
             return
     conn.close()
+
+
+def _alive(conn: psycopg.Connection[Any]) -> bool:
+    """Whether an idle connection is still usable, asked of the socket, not the server."""
+    if conn.closed or conn.broken:
+        return False
+    poller = select.poll()
+    try:
+        poller.register(conn.fileno(), select.POLLIN | select.POLLERR | select.POLLHUP)
+    except (OSError, ValueError, psycopg.Error):
+        return False
+    return not poller.poll(0)
 
 
 @atexit.register

@@ -13,6 +13,7 @@ import httpx2
 from sender_service.email_platforms.base import EmailPlatformError, PlatformCampaign
 from sender_service.providers.http import BearerClient
 from sender_service.sending.errors import NotSent, OutcomeUnknown
+from sender_service.text_format import html_to_text, text_to_html
 
 # A platform's reply ids and its sent-email ids are different id spaces (DESIGN.md §3).
 REPLY_SOURCE: Final = "emailbison_reply"
@@ -89,8 +90,11 @@ class EmailBisonClient(BearerClient):
         if not (reply_id and sender_id and to):
             raise NotSent("the thread lacks the reply, mailbox or lead address", retryable=False)
         path = f"/replies/{reply_id}/reply"
+        # HTML built from the text, so paragraphs and line breaks survive whatever the
+        # platform's default content type is; the text itself is what Replyline stores.
         payload = {
-            "message": body,
+            "message": text_to_html(body),
+            "content_type": "html",
             "sender_email_id": sender_id,
             "to_emails": [{"name": None, "email_address": to}],
             "inject_previous_email_body": False,
@@ -131,7 +135,9 @@ class EmailBisonClient(BearerClient):
                 for r in item.get("to") or []
                 if isinstance(r, dict)
             } | {str(item.get("primary_to_email_address") or "").lower()}
-            text = _normalise(str(item.get("text_body") or item.get("html_body") or ""))
+            text = _normalise(
+                str(item.get("text_body") or html_to_text(str(item.get("html_body") or "")))
+            )
             if to_address.lower() in recipients and wanted and text.startswith(wanted):
                 return str(item["id"])
         return None

@@ -7,12 +7,9 @@ never a reason to refuse the reply.
 
 from __future__ import annotations
 
-import html
-import re
-from datetime import datetime
 from typing import Annotated, Any, Final, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from sender_service.email_platforms.emailbison import REPLY_SOURCE, SENT_EMAIL_SOURCE
 from sender_service.ingest import lead_fields
@@ -24,17 +21,17 @@ from sender_service.ingest.events import (
     LeadInfo,
     MessageInfo,
     PayloadError,
+)
+from sender_service.ingest.guards import (
+    Email,
+    OptionalProviderId,
+    SaneTime,
+    check_email,
     load_json,
 )
+from sender_service.ingest.guards import ProviderId as ExternalId
 from sender_service.ingest.lenient import Flag, ObjectsOnly, Text
-
-
-def _id_text(value: Any) -> Any:
-    # EmailBison ids are integers; stored as text like every provider id.
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-ExternalId = Annotated[str, BeforeValidator(_id_text)]
+from sender_service.text_format import html_to_text, looks_like_html
 
 
 class _Model(BaseModel):
@@ -55,13 +52,13 @@ class CustomVariable(_Model):
 
 
 class Campaign(_Model):
-    id: ExternalId
+    id: OptionalProviderId = None  # blank: no campaign, never one shared by strangers
     name: Text = None
 
 
 class Lead(_Model):
-    id: ExternalId
-    email: Text = None
+    id: OptionalProviderId = None  # blank: matched by email instead, never one shared lead
+    email: Email = None
     first_name: Text = None
     last_name: Text = None
     company: Text = None
@@ -77,13 +74,13 @@ class Reply(_Model):
     id: ExternalId
     uuid: Text = None
     email_subject: Text = None
-    from_email_address: Text = None
+    from_email_address: Email = None
     from_name: Text = None
-    primary_to_email_address: Text = None
+    primary_to_email_address: Text = None  # checked as an address only when used
     to: Annotated[list[Recipient], ObjectsOnly] = []
     text_body: Text = None
     html_body: Text = None
-    date_received: datetime | None = None
+    date_received: SaneTime | None = None
     automated_reply: Flag = False
 
 
@@ -96,7 +93,7 @@ class ScheduledEmail(_Model):
     id: ExternalId
     email_subject: Text = None
     email_body: Text = None
-    sent_at: datetime | None = None
+    sent_at: SaneTime | None = None
 
 
 class ReplyData(_Model):
@@ -190,6 +187,8 @@ def _validate(model: type[M], raw: Any) -> M:
 
 
 def _lead(lead: Lead) -> LeadInfo:
+    if lead.id is None and not lead.email:
+        raise PayloadError("data.lead.id: blank, and no email to match the lead by", "data.lead.id")
     variables = {
         v.name: v.value for v in lead.custom_variables if v.name is not None and v.value is not None
     }
@@ -208,16 +207,21 @@ def _lead(lead: Lead) -> LeadInfo:
 
 
 def _campaign(campaign: Campaign | None) -> CampaignInfo | None:
-    return CampaignInfo(campaign.id, campaign.name) if campaign else None
+    return CampaignInfo(campaign.id, campaign.name) if campaign and campaign.id else None
 
 
-_TAG = re.compile(r"<[^>]+>")
-
-
-def _reply_body(reply: Reply) -> str:
+def _reply_bodies(reply: Reply) -> tuple[str, str | None]:
+    """The text to store, and the HTML it was read from when the reply came only as HTML."""
     if reply.text_body:
-        return reply.text_body
-    return html.unescape(_TAG.sub(" ", reply.html_body or "")).strip()
+        return reply.text_body, None
+    return html_to_text(reply.html_body or ""), reply.html_body or None
+
+
+def _campaign_bodies(body: str | None) -> tuple[str, str | None]:
+    """A campaign email's body is the platform's editor output: HTML, or sometimes text."""
+    if body and looks_like_html(body):
+        return html_to_text(body), body
+    return body or "", None
 
 
 def _thread_ref(reply: Reply, sender: SenderEmail | None, lead_email: str | None) -> dict[str, Any]:
@@ -232,11 +236,14 @@ def _thread_ref(reply: Reply, sender: SenderEmail | None, lead_email: str | None
 
 def _reply_event(event_type: str, data: ReplyData) -> Event:
     reply, sender = data.reply, data.sender_email
+    body, body_html = _reply_bodies(reply)
     manual = event_type == "MANUAL_EMAIL_SENT"
     recipient = reply.primary_to_email_address or next(
         (r.address for r in reply.to if r.address), None
     )
     known = data.lead.email if data.lead else None
+    if manual and not known and recipient:
+        recipient = check_email(recipient, "data.reply.primary_to_email_address")
     lead_email = known or (recipient if manual else reply.from_email_address)
     message = MessageInfo(
         source=REPLY_SOURCE,
@@ -244,7 +251,8 @@ def _reply_event(event_type: str, data: ReplyData) -> Event:
         direction="outbound" if manual else "inbound",
         sent_by="setter" if manual else None,
         subject=reply.email_subject,
-        body=_reply_body(reply),
+        body=body,
+        body_html=body_html,
         from_address=reply.from_email_address,
         to_address=lead_email if manual else (sender.email if sender else None),
         occurred_at=reply.date_received,
@@ -263,12 +271,14 @@ def _reply_event(event_type: str, data: ReplyData) -> Event:
 
 def _untracked_event(event_type: str, data: UntrackedReplyData) -> Event:
     reply, sender = data.reply, data.sender_email
+    body, body_html = _reply_bodies(reply)
     message = MessageInfo(
         source=REPLY_SOURCE,
         external_id=reply.id,
         direction="inbound",
         subject=reply.email_subject,
-        body=_reply_body(reply),
+        body=body,
+        body_html=body_html,
         from_address=reply.from_email_address,
         to_address=sender.email if sender else None,
         occurred_at=reply.date_received,
@@ -280,13 +290,15 @@ def _untracked_event(event_type: str, data: UntrackedReplyData) -> Event:
 
 def _email_sent_event(event_type: str, data: EmailSentData) -> Event:
     email, sender = data.scheduled_email, data.sender_email
+    body, body_html = _campaign_bodies(email.email_body)
     message = MessageInfo(
         source=SENT_EMAIL_SOURCE,
         external_id=email.id,
         direction="outbound",
         sent_by="campaign",
         subject=email.email_subject,
-        body=email.email_body or "",
+        body=body,
+        body_html=body_html,
         from_address=sender.email if sender else None,
         to_address=data.lead.email,
         occurred_at=email.sent_at,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -20,7 +19,9 @@ class PayloadError(ValueError):
 
 
 class NotJSON(PayloadError):
-    """The body is not JSON at all: no provider's delivery, answered 400 (and journaled)."""
+    """No provider's delivery: not JSON, or JSON no reader should walk (nested too deep,
+    numbers Python refuses to convert). Answered 400 (and journaled), where valid JSON a
+    reader cannot use is held. Raised by `guards.load_json`, the one JSON loader."""
 
 
 class NotThisWorkspace(PayloadError):
@@ -34,16 +35,10 @@ class Ignored:
     reason: str
 
 
-def load_json(body: bytes) -> Any:
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError):  # bad UTF-8 and bad JSON are ValueErrors
-        raise NotJSON("body is not valid JSON") from None
-
-
 @dataclass(frozen=True)
 class LeadInfo:
-    external_id: str
+    # None when the provider sent a blank id: the lead is then matched by email.
+    external_id: str | None
     email: str | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -78,6 +73,8 @@ class MessageInfo:
     # What a later answer in the same thread needs (reply id, sender mailbox, lead email).
     thread_ref: dict[str, Any] = field(default_factory=dict)
     channel: Literal["email", "sms"] = "email"
+    # The HTML the message arrived as, when `body` is the text read from it.
+    body_html: str | None = None
 
 
 @dataclass(frozen=True)

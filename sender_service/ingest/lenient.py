@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 
-def _text(value: Any) -> str | None:
+def as_text(value: Any) -> str | None:
     """A number becomes its text; anything else that is not text is dropped."""
     if isinstance(value, str):
         return value
@@ -31,7 +31,7 @@ def _object(value: Any) -> Any:
     return value if isinstance(value, dict) else None
 
 
-Text = Annotated[str | None, BeforeValidator(_text)]
+Text = Annotated[str | None, BeforeValidator(as_text)]
 Flag = Annotated[bool, BeforeValidator(_flag)]
 # A list of objects: anything else is empty, and items that are not objects are dropped.
 ObjectsOnly = BeforeValidator(_objects)

@@ -104,6 +104,7 @@ def _message_columns(message: MessageInfo) -> dict[str, Any]:
         "direction": message.direction,
         "subject": message.subject,
         "body": message.body,
+        "body_html": message.body_html,
         "from_address": message.from_address,
         "to_address": message.to_address,
         "platform_tag": message.platform_tag,
@@ -213,6 +214,10 @@ def upsert_lead(
     session: Session, workspace_id: uuid.UUID, lead: LeadInfo, campaign_id: uuid.UUID | None
 ) -> uuid.UUID:
     """Insert or refresh the lead; a blank field in the event never erases a known value."""
+    if lead.external_id is None:
+        by_email: dict[str, Any] = {f: getattr(lead, f) for f in _LEAD_FIELDS}
+        by_email["custom_variables"] = lead.custom_variables
+        return _upsert_lead_by_email(session, workspace_id, by_email, campaign_id)
     params = _lead_params(lead)
     lead_id: uuid.UUID | None = (
         session.connection()
@@ -242,6 +247,30 @@ def _lead_params(lead: LeadInfo) -> dict[str, Any]:
     if lead.custom_variables is not None:
         params["custom_variables"] = Jsonb(lead.custom_variables)
     return params
+
+
+def _upsert_lead_by_email(
+    session: Session,
+    workspace_id: uuid.UUID,
+    params: dict[str, Any],
+    campaign_id: uuid.UUID | None,
+) -> uuid.UUID:
+    """A lead the provider sent without an id: the workspace's lead with that address (the
+    most recently updated), else a new lead without an external id. Never keyed by ""."""
+    known = {k: v for k, v in {**params, "email_campaign_id": campaign_id}.items() if v is not None}
+    lead_id: uuid.UUID | None = session.execute(
+        select(Lead.id)
+        .where(Lead.workspace_id == workspace_id, func.lower(Lead.email) == params["email"].lower())
+        .order_by(Lead.updated_at.desc())
+        .limit(1)
+        .with_for_update()
+    ).scalar()
+    if lead_id is None:
+        return session.execute(
+            insert(Lead).values(workspace_id=workspace_id, **known).returning(Lead.id)
+        ).scalar_one()
+    session.execute(update(Lead).where(Lead.id == lead_id).values(**known))
+    return lead_id
 
 
 def _match_waiting_bookings(
@@ -352,12 +381,12 @@ lead as (
 ),
 message as (
     insert into messages (workspace_id, lead_id, email_campaign_id, direction, channel,
-        subject, body, from_address, to_address, platform_tag, is_automated_reply, sent_by,
-        delivery_status, source, external_id, thread_ref, occurred_at)
+        subject, body, body_html, from_address, to_address, platform_tag, is_automated_reply,
+        sent_by, delivery_status, source, external_id, thread_ref, occurred_at)
     select %(workspace_id)s, lead.id, campaign.id, %(direction)s, 'email', %(subject)s,
-        %(body)s, %(from_address)s, %(to_address)s, %(platform_tag)s, %(is_automated_reply)s,
-        %(sent_by)s, %(delivery_status)s, %(source)s, %(external_id)s, %(thread_ref)s,
-        coalesce(%(occurred_at)s, now())
+        %(body)s, %(body_html)s, %(from_address)s, %(to_address)s, %(platform_tag)s,
+        %(is_automated_reply)s, %(sent_by)s, %(delivery_status)s, %(source)s, %(external_id)s,
+        %(thread_ref)s, coalesce(%(occurred_at)s, now())
     from lead, campaign
     on conflict (workspace_id, channel, source, external_id) do nothing
     returning id
@@ -401,6 +430,8 @@ def store_event_fast(
         return None
     if message.sent_by == "setter":
         return None  # a setter's inbox reply also closes the AI's drafts: `store_event` does
+    if lead.external_id is None:
+        return None  # matched by email: `store_event` does
 
     row = conn.execute(
         _FAST_STORE,

@@ -40,16 +40,21 @@ class _Notifier:
         while True:
             self._pending.wait()
             self._pending.clear()  # wakes from now on get a NOTIFY of their own
-            try:
-                if conn is None or conn.closed:
-                    conn = psycopg.connect(self._url, autocommit=True)
-                conn.execute("select pg_notify(%s, %s)", (CHANNEL, self._kind))
-            except psycopg.Error:
-                log.warning("could not notify the workers; they will poll", exc_info=True)
-                if conn is not None:
-                    conn.close()
-                conn = None
-                time.sleep(1.0)  # do not hammer a database that is down
+            # A connection the server ended since the last NOTIFY fails once: a fresh one
+            # is tried at once, so a database blip does not leave the workers to poll.
+            for attempt in (1, 2):
+                try:
+                    if conn is None or conn.closed:
+                        conn = psycopg.connect(self._url, autocommit=True)
+                    conn.execute("select pg_notify(%s, %s)", (CHANNEL, self._kind))
+                    break
+                except psycopg.Error:
+                    if conn is not None:
+                        conn.close()
+                    conn = None
+                    if attempt == 2:
+                        log.warning("could not notify the workers; they will poll", exc_info=True)
+                        time.sleep(1.0)  # do not hammer a database that is down
 
 
 def wake(url: str, kind: str) -> None:

@@ -5,6 +5,11 @@ whose backoff ran out). Every `reap_interval` it requeues jobs whose worker died
 `sweep_interval` it marks sends whose worker died mid-send as of unknown outcome
 (`sending.recovery`): run by the loop rather than as a self-rescheduling job, so no lost or
 doubled job can stop the sweep, and any number of workers may run it at once.
+
+Losing the database (a restart, a failover, `pg_terminate_backend`) does not end the worker:
+it reconnects with backoff and carries on; a job cut off mid-run is requeued by the reaper
+once its advisory lock is gone. As it polls it refreshes its row in `worker_heartbeats`, so
+`/healthz` can tell a worker that stopped polling from one that is idle.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from types import FrameType
 from typing import Any
 
 import psycopg
+import sqlalchemy.exc
 
 from sender_service import logs
 from sender_service.db.engine import session_scope
@@ -36,6 +42,13 @@ log = logging.getLogger(__name__)
 
 # Well under the shortest period (a minute), so no slot is missed.
 SCHEDULE_INTERVAL_SECONDS = 20.0
+# Often enough that a worker polling normally is never a minute behind (see web.health).
+HEARTBEAT_INTERVAL_SECONDS = 10.0
+# Reconnecting after a lost database connection: 1 s, 2 s, 4 s … at most 30 s apart.
+RECONNECT_FIRST_SECONDS = 1.0
+RECONNECT_MAX_SECONDS = 30.0
+# What a lost or refused database connection raises, through psycopg or SQLAlchemy.
+CONNECTION_LOST = (psycopg.OperationalError, sqlalchemy.exc.OperationalError)
 
 
 class Worker:
@@ -68,6 +81,9 @@ class Worker:
         self._next_sweep = 0.0
         self.periodic = periodic
         self._next_schedule = 0.0
+        self._next_heartbeat = 0.0
+        self.processed = 0
+        self.reconnects = 0
 
     def stop(self, signum: int | None = None, frame: FrameType | None = None) -> None:
         """Finish the current job, then leave (the SIGTERM/SIGINT handler)."""
@@ -78,23 +94,72 @@ class Worker:
         signal.signal(signal.SIGINT, self.stop)
 
     def run(self, *, drain: bool = False) -> int:
-        """Process jobs until stopped (or, with `drain`, until none is due); return the count."""
-        processed = 0
-        with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(f"listen {queue.CHANNEL}")
-            log.info("worker %s started (kinds: %s)", self.name, ", ".join(sorted(self.handlers)))
-            while not self.stopping:
-                self._maybe_reap(conn)
-                self._maybe_sweep()
-                self._maybe_schedule()
-                if self.run_one(conn):
-                    processed += 1
-                    continue
+        """Process jobs until stopped (or, with `drain`, until none is due); return the count.
+
+        A lost (or not yet reachable) database is waited out: reconnect after 1 s, 2 s, 4 s …
+        (30 s at most), then carry on where the queue stands. With `drain` it raises instead."""
+        log.info("worker %s started (kinds: %s)", self.name, ", ".join(sorted(self.handlers)))
+        delay = RECONNECT_FIRST_SECONDS
+        while not self.stopping:
+            try:
+                with psycopg.connect(self.url, autocommit=True) as conn:
+                    conn.execute(f"listen {queue.CHANNEL}")
+                    # Killed workers leave their rows; a day on, they tell nobody anything.
+                    conn.execute(
+                        "delete from worker_heartbeats where polled_at < now() - interval '1 day'"
+                    )
+                    delay = RECONNECT_FIRST_SECONDS
+                    self._loop(conn, drain)
+                    self._forget_heartbeat(conn)
+                break
+            except CONNECTION_LOST as exc:
                 if drain:
-                    break
-                self._wait(conn)
-        log.info("worker %s stopped after %d job(s)", self.name, processed)
-        return processed
+                    raise  # a one-shot run reports the failure; a long-running worker waits
+                self.reconnects += 1
+                self._next_heartbeat = 0.0
+                log.warning(
+                    "worker %s lost the database (%s); reconnecting in %.0fs",
+                    self.name,
+                    type(exc).__name__,
+                    delay,
+                )
+                self._sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX_SECONDS)
+        log.info("worker %s stopped after %d job(s)", self.name, self.processed)
+        return self.processed
+
+    def _loop(self, conn: psycopg.Connection[Any], drain: bool) -> None:
+        while not self.stopping:
+            self._maybe_heartbeat(conn)
+            self._maybe_reap(conn)
+            self._maybe_sweep()
+            self._maybe_schedule()
+            if self.run_one(conn):
+                self.processed += 1
+                continue
+            if drain:
+                return
+            self._wait(conn)
+
+    def _sleep(self, seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < deadline:
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+    def _maybe_heartbeat(self, conn: psycopg.Connection[Any]) -> None:
+        now = time.monotonic()
+        if now < self._next_heartbeat:
+            return
+        self._next_heartbeat = now + HEARTBEAT_INTERVAL_SECONDS
+        conn.execute(
+            "insert into worker_heartbeats (worker, polled_at) values (%s, now())"
+            " on conflict (worker) do update set polled_at = excluded.polled_at",
+            (self.name,),
+        )
+
+    def _forget_heartbeat(self, conn: psycopg.Connection[Any]) -> None:
+        # A worker stopped on purpose is not a stalled one.
+        conn.execute("delete from worker_heartbeats where worker = %s", (self.name,))
 
     def run_one(self, conn: psycopg.Connection[Any]) -> bool:
         job = queue.claim(conn, self.name, sorted(self.handlers))

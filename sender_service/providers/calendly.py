@@ -12,7 +12,8 @@ from typing import Any, Final
 
 import httpx2
 
-from sender_service.providers.http import BearerClient, parse_time
+from sender_service.ingest.guards import plausible_time
+from sender_service.providers.http import BearerClient
 
 MAX_PAGES: Final = 50
 
@@ -97,8 +98,8 @@ class CalendlyClient(BearerClient):
                         uri=str(invitee["uri"]),
                         event_uri=event_uri,
                         status=str(invitee.get("status") or event.get("status") or "active"),
-                        start_time=parse_time(event.get("start_time")),
-                        created_at=parse_time(invitee.get("created_at")),
+                        start_time=plausible_time(event.get("start_time")),
+                        created_at=plausible_time(invitee.get("created_at")),
                     )
                 )
         return found

@@ -12,7 +12,8 @@ from typing import Any, Final
 
 import httpx2
 
-from sender_service.providers.http import BearerClient, parse_time
+from sender_service.ingest.guards import plausible_time
+from sender_service.providers.http import BearerClient
 from sender_service.sending.errors import NotSent, OutcomeUnknown
 
 SMS_SOURCE: Final = "ghl_sms"
@@ -117,7 +118,7 @@ class GHLClient(BearerClient):
                 Appointment(
                     id=str(event["id"]),
                     status=str(status),
-                    start_time=parse_time(event.get("startTime")),
+                    start_time=plausible_time(event.get("startTime")),
                     calendar_id=event.get("calendarId"),
                 )
             )

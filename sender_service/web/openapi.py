@@ -96,7 +96,7 @@ def _emailbison_webhook() -> dict[str, Any]:
                     "reader could use, kept in the delivery journal for a replay",
                     _status("accepted", "held", message_id=_UUID, lead_id=_UUID),
                 ),
-                "400": _error("The body is not JSON (journaled)"),
+                "400": _error("The body is not JSON, or nested too deep to read (journaled)"),
                 "401": _error("Missing or wrong secret, or unknown workspace; body unread"),
                 "413": _error("Body larger than 1 MiB"),
             },
@@ -136,7 +136,7 @@ def _booking_webhook(summary: str, description: str, auth: list[dict[str, Any]])
                         lead_id=_UUID,
                     ),
                 ),
-                "400": _error("The body is not JSON (journaled)"),
+                "400": _error("The body is not JSON, or nested too deep to read (journaled)"),
                 "401": _error(
                     "Missing, stale or wrong signature or secret; nothing stored (a Calendly "
                     "delivery whose valid signature is stale is journaled for reconciliation)"
@@ -401,10 +401,17 @@ def openapi_document() -> dict[str, Any]:
         "paths": {
             "/healthz": {
                 "get": {
-                    "summary": "Liveness and database check",
+                    "summary": "Liveness, database and worker check",
                     "responses": {
-                        "200": _json("The database answers", _status("ok")),
-                        "503": _error("The database does not answer"),
+                        "200": _json(
+                            "The database answers; worker is ok (polled within a minute) or "
+                            "none (no worker running)",
+                            _status("ok"),
+                        ),
+                        "503": _error(
+                            "The database does not answer, or no worker has polled the queue "
+                            "for a minute (worker: stale)"
+                        ),
                     },
                 }
             },

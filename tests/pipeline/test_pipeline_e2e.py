@@ -185,9 +185,9 @@ def test_setter_sends_a_draft_through_the_api(
     (sent,) = outbound(db_url)
     assert (sent.sent_by, sent.ai_draft_id) == ("setter", draft.id)
     assert sent.body.startswith("Hi Dana — Tuesday 10am")
-    assert (
-        json.loads(stubs.calls("/eb/api/replies/9001/reply")[0].get_data())["message"] == sent.body
-    )
+    received = json.loads(stubs.calls("/eb/api/replies/9001/reply")[0].get_data())
+    assert received["content_type"] == "html"
+    assert received["message"] == "<p>Hi Dana — Tuesday 10am works. Invite on its way.</p>"
 
     again, body = service.request("POST", path, edited, auth)
     assert again == 409
