@@ -64,11 +64,11 @@ def main() -> None:
                 "REPLYLINE_VAR_DIR": str(Path(tmp) / "var"),
                 "DAGSTER_HOME": str(Path(tmp) / "dagster"),
             }
-            seconds, _ = _replyline(
+            seconds, _, _ = _replyline(
                 env, "seed", "--workspaces", "2", "--leads", str(LEADS), "--random-seed", "7"
             )
             print(f"seeded {LEADS:,} leads in {seconds:.1f}s")
-            seconds, _ = _replyline(env, "warehouse", "refresh")
+            seconds, _, _ = _replyline(env, "warehouse", "refresh")
             print(f"warehouse refresh in {seconds:.1f}s")
             with psycopg.connect(url) as conn:
                 row = conn.execute("select id from workspaces order by name limit 1").fetchone()

@@ -3,10 +3,13 @@
 - full replication vs a bare `COPY ... TO STDOUT` of the same tables (target ≤ 2×);
 - the incremental step after 1 % of rows change vs a full replication (target ≤ 15 %);
 - whole-refresh times (replicate, check, publish through the Dagster job) beside them.
+
+`BENCH_SCALE=10` runs it on 1M leads and 10M messages.
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 import uuid
@@ -20,7 +23,7 @@ from sender_service.db.engine import resolve_database_url
 from sender_service.db.models import REPLICATED_TABLES
 from sender_service.db.urls import with_database
 
-LEADS = 100_000
+LEADS = 100_000 * int(os.environ.get("BENCH_SCALE", "1"))
 MESSAGES_PER_LEAD = 10
 
 

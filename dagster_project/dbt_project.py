@@ -14,12 +14,9 @@ from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 
-DBT_DIR = Path(__file__).resolve().parent.parent / "dbt"
+from dagster_project.dbt_files import DBT_DIR, project_files
 
 DBT_PROJECT = DbtProject(project_dir=DBT_DIR, profiles_dir=DBT_DIR)
-
-# Files whose change can change the manifest (target/ and logs/ are outputs).
-_SOURCES = ("dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests")
 
 
 def dbt_executable() -> str:
@@ -40,12 +37,7 @@ def dbt_target_path(build: Path) -> Path:
 
 
 def _newest_source_mtime() -> float:
-    newest = 0.0
-    for name in _SOURCES:
-        path = DBT_DIR / name
-        files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
-        newest = max([newest, *(p.stat().st_mtime for p in files)])
-    return newest
+    return max((p.stat().st_mtime for p in project_files()), default=0.0)
 
 
 def ensure_manifest() -> Path:

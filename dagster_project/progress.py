@@ -15,6 +15,9 @@ from typing import Any
 
 import dagster as dg
 
+# A step's log message starting with this is shown as a progress line (what a step decided).
+NOTE = "» "
+
 
 def _event_line(event: Any, quiet_checks: int) -> str | None:
     kind = event.event_type_value
@@ -30,11 +33,16 @@ def _event_line(event: Any, quiet_checks: int) -> str | None:
             error = error.cause
         return f"{event.step_key}: FAILED{passed}: {error.message.strip().splitlines()[0]}"
     if kind == "STEP_SKIPPED":
-        return f"{event.step_key}: skipped (an upstream step or blocking check failed)"
+        return (
+            f"{event.step_key}: skipped (nothing new upstream, or an upstream step or"
+            " blocking check failed)"
+        )
     if kind == "ASSET_MATERIALIZATION":
         materialization = data.materialization
         meta = {k: getattr(v, "value", v) for k, v in materialization.metadata.items()}
         name = materialization.asset_key.to_user_string()
+        if "kept_from_last_build" in meta:  # counted in one line by the dbt step
+            return None
         if "rows_copied" in meta:
             return (
                 f"  {name}: {meta['mode']}, {meta['rows_copied']:,} rows copied, "
@@ -77,6 +85,9 @@ class _ProgressHandler(logging.Handler):
             line = _event_line(event, self.quiet_checks)
             if event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
                 self.quiet_checks = 0
+        elif str(meta.get("orig_message", "")).startswith(NOTE):
+            message = str(meta["orig_message"]).removeprefix(NOTE)
+            line = f"{meta.get('step_key') or 'run'}: {message}"
         elif record.levelno >= logging.WARNING:
             message = str(meta.get("orig_message", record.msg))
             # "Dependencies for step X failed: [<one entry per output>]. Not executing."

@@ -48,7 +48,10 @@ def run_refresh(
             tags={"replyline/trigger": trigger},
             run_config={
                 "loggers": {"progress": {}},
-                "ops": {"replicate_postgres": {"config": {"full": full}}},
+                "ops": {
+                    "replicate_postgres": {"config": {"full": full}},
+                    "dbt_build": {"config": {"full": full}},
+                },
             },
         )
     return RefreshOutcome(result, dbt_console.getvalue())

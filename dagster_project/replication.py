@@ -104,6 +104,7 @@ class _State:
     watermark: datetime
     truncate_seen: datetime | None
     source: Fingerprint
+    changed_at: datetime | None  # when a run last found the table's rows changed
 
 
 @dataclass(frozen=True)
@@ -146,9 +147,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
             last_rows_copied bigint not null,
             last_rows_deleted bigint not null,
             last_duration_s double not null,
-            replicated_at timestamptz not null
+            replicated_at timestamptz not null,
+            changed_at timestamptz
         )"""
     )
+    # Working copies made before `changed_at` existed: null reads as "changed", so dbt rebuilds.
+    con.execute(f"alter table {STATE_TABLE} add column if not exists changed_at timestamptz")
 
 
 def _snapshot_horizon(con: duckdb.DuckDBPyConnection) -> datetime:
@@ -197,10 +201,10 @@ def _select_list(table: str, columns: list[tuple[str, str]]) -> tuple[str, list[
 
 def _states(con: duckdb.DuckDBPyConnection) -> dict[str, _State]:
     rows = con.execute(
-        f"select table_name, watermark, truncate_seen, source_rows, source_id_checksum"
-        f" from {STATE_TABLE}"
+        f"select table_name, watermark, truncate_seen, source_rows, source_id_checksum,"
+        f" changed_at from {STATE_TABLE}"
     ).fetchall()
-    return {r[0]: _State(r[1], r[2], Fingerprint(int(r[3]), int(r[4]))) for r in rows}
+    return {r[0]: _State(r[1], r[2], Fingerprint(int(r[3]), int(r[4])), r[5]) for r in rows}
 
 
 def _raw_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
@@ -325,7 +329,9 @@ def _copy_changes(
     since: datetime,
     activity: _Activity,
     phases: Phases,
-) -> tuple[int, int]:
+) -> tuple[int, int, bool]:
+    """Rows upserted, rows deleted, and whether the table's content moved at all: rows
+    re-read inside the overlap, already copied in the same version, are no change."""
     target = f"raw.{_ident(table)}"
     deleted = 0
     if activity.deleted_since:
@@ -341,7 +347,7 @@ def _copy_changes(
                 )
             )
     if activity.last_change is None or activity.last_change <= since:
-        return 0, deleted
+        return 0, deleted, deleted > 0
     with phases("changes"):
         # Postgres runs the filter itself, on the updated_at index where there is one.
         columns = ", ".join(_ident(n) for n in names)
@@ -353,11 +359,18 @@ def _copy_changes(
             + ")"
         )
     with phases("upsert"):
+        # Every write sets updated_at, so an id already copied with the same updated_at is
+        # the same version of the row.
+        new = _count(
+            con,
+            f"_changes c where not exists (select 1 from {target} t"
+            " where t.id = c.id and t.updated_at = c.updated_at)",
+        )
         # Upsert: rows re-read inside the overlap replace their earlier copy.
         con.execute(f"delete from {target} where id in (select id from _changes)")
         copied = _affected(con.execute(f"insert into {target} select * from _changes"))
         con.execute("drop table _changes")
-    return copied, deleted
+    return copied, deleted, new + deleted > 0
 
 
 def _counts(con: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> dict[str, int]:
@@ -376,6 +389,68 @@ def _affected(cursor: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
+@dataclass(frozen=True)
+class _Survey:
+    """What a run learns before copying anything: one snapshot, a few round trips."""
+
+    horizon: datetime
+    columns: dict[str, list[tuple[str, str]]]
+    states: dict[str, _State]
+    raw_columns: dict[str, list[str]]
+    since: dict[str, datetime | None]
+    activity: dict[str, _Activity]
+
+    def plan(self, table: str, full: bool) -> tuple[_Plan, str, list[str]]:
+        """The table's plan, and the SELECT list and column names that copy it."""
+        select, names = _select_list(table, self.columns[table])
+        plan = _plan(
+            self.states.get(table),
+            self.activity[table],
+            self.raw_columns.get(table),
+            names,
+            self.since[table],
+            full,
+        )
+        return plan, select, names
+
+
+def _survey(
+    con: duckdb.DuckDBPyConnection, tables: list[str], overlap: timedelta, phases: Phases
+) -> _Survey:
+    """Inside the caller's transaction: the snapshot, the state, each table's activity."""
+    with phases("snapshot"):
+        horizon = _snapshot_horizon(con)
+        columns = _source_columns(con, tables)
+    missing = [t for t in tables if t not in columns]
+    if missing:
+        raise LookupError(f"tables missing in Postgres (migrate it?): {', '.join(missing)}")
+    with phases("plan"):
+        states = _states(con)
+        raw_columns = _raw_columns(con)
+        since = {t: states[t].watermark - overlap if t in states else None for t in tables}
+        activity = _activity(con, since)
+    return _Survey(horizon, columns, states, raw_columns, since, activity)
+
+
+def all_unchanged(
+    con: duckdb.DuckDBPyConnection, tables: Iterable[str], overlap: timedelta
+) -> bool:
+    """Whether a run now would find every table unchanged, its copy counting what Postgres did
+    at the last run (so a row lost in `raw` since is not taken for nothing to do). Writes
+    nothing: the probe `replyline warehouse refresh` makes before starting a run."""
+    tables = list(tables)
+    ensure_schema(con)
+    con.execute("begin transaction")
+    try:
+        survey = _survey(con, tables, overlap, Phases())
+        if any(survey.plan(t, full=False)[0].mode != "unchanged" for t in tables):
+            return False
+        counts = _counts(con, tables)
+        return all(counts[t] == survey.states[t].source.rows for t in tables)
+    finally:
+        con.execute("rollback")
+
+
 def replicate(
     con: duckdb.DuckDBPyConnection,
     tables: Iterable[str],
@@ -390,37 +465,29 @@ def replicate(
     ensure_schema(con)
     con.execute("begin transaction")
     try:
-        with phases("snapshot"):
-            horizon = _snapshot_horizon(con)
-            columns = _source_columns(con, tables)
-        missing = [t for t in tables if t not in columns]
-        if missing:
-            raise LookupError(f"tables missing in Postgres (migrate it?): {', '.join(missing)}")
-        with phases("plan"):
-            states = _states(con)
-            raw_columns = _raw_columns(con)
-            since = {t: states[t].watermark - overlap if t in states else None for t in tables}
-            activity = _activity(con, since)
+        survey = _survey(con, tables, overlap, phases)
+        horizon, states, since, activity = (
+            survey.horizon,
+            survey.states,
+            survey.since,
+            survey.activity,
+        )
         results: dict[str, tuple[_Plan, int, int, float]] = {}
+        moved: set[str] = set()  # tables whose rows differ from the last run's
         for table in tables:
             started = time.perf_counter()
-            select, names = _select_list(table, columns[table])
-            plan = _plan(
-                states.get(table),
-                activity[table],
-                raw_columns.get(table),
-                names,
-                since[table],
-                full,
-            )
+            plan, select, names = survey.plan(table, full)
             if plan.mode == "full":
                 copied, deleted = _copy_full(con, table, select, phases)
+                moved.add(table)
             elif plan.mode == "incremental":
                 start = since[table]
                 assert start is not None
-                copied, deleted = _copy_changes(
+                copied, deleted, changed = _copy_changes(
                     con, table, select, names, start, activity[table], phases
                 )
+                if changed:
+                    moved.add(table)
             else:
                 copied, deleted = 0, 0
             results[table] = (plan, copied, deleted, time.perf_counter() - started)
@@ -432,13 +499,21 @@ def replicate(
         with phases("bookkeeping"):
             totals = _counts(con, tables)
             # One statement for every table's state, its values inlined: binding any parameter
-            # makes DuckDB's Python client import pandas, a second on each refresh.
+            # makes DuckDB's Python client import pandas, a second on each refresh. A table
+            # whose rows are as the last run left them keeps its `changed_at`: dbt rebuilds
+            # only what is downstream of tables changed since its last build.
             con.execute(
                 f"insert or replace into {STATE_TABLE} values "
                 + ", ".join(
                     f"({_string(table)}, {_ts(horizon)}, {_ts(plan.truncate_seen)},"
                     f" {fingerprints[table].rows}, {fingerprints[table].id_checksum},"
-                    f" {_string(plan.mode)}, {copied}, {deleted}, {duration!r}, now())"
+                    f" {_string(plan.mode)}, {copied}, {deleted}, {duration!r}, now(),"
+                    + (
+                        " now())"
+                        if table in moved
+                        # Unknown (a working copy older than the column): changed, once.
+                        else f" coalesce({_ts(states[table].changed_at)}, now()))"
+                    )
                     for table, (plan, copied, deleted, duration) in results.items()
                 )
             )
@@ -460,6 +535,16 @@ def replicate(
         )
         for table, (plan, copied, deleted, duration) in results.items()
     ]
+
+
+def changed_since(con: duckdb.DuckDBPyConnection, moment: datetime | None) -> list[str]:
+    """Tables some run copied or deleted rows of after `moment` (all of them when None)."""
+    ensure_schema(con)
+    rows = con.execute(
+        f"select table_name from {STATE_TABLE} where changed_at is null"
+        f" or {_ts(moment)} is null or changed_at > {_ts(moment)} order by table_name"
+    ).fetchall()
+    return [r[0] for r in rows]
 
 
 def stored_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, Fingerprint]:

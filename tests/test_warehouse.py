@@ -64,14 +64,15 @@ def seed(url: str, leads: int = 200) -> None:
     (outside the replication's overlap window, so that a run re-reads only new changes)."""
     with psycopg.connect(url) as conn:
         ws = conn.execute(
-            "insert into workspaces (name, booking_provider, webhook_secret_hash, ai_context)"
-            " values ('Acme', 'GHL', repeat('a', 64), '{\"tone\": \"warm\"}') returning id"
+            "insert into workspaces (name, booking_provider, webhook_secret_hash, ai_context,"
+            " updated_at) values ('Acme', 'GHL', repeat('a', 64), '{\"tone\": \"warm\"}',"
+            " now() - interval '1 day') returning id"
         ).fetchone()
         assert ws is not None
         conn.execute(
             "insert into email_campaigns (workspace_id, external_id, name,"
-            " auto_send_confidence_threshold) select %s, 'c' || g, 'Campaign ' || g, 0.875"
-            " from generate_series(1, 3) g",
+            " auto_send_confidence_threshold, updated_at) select %s, 'c' || g, 'Campaign ' || g,"
+            " 0.875, now() - interval '1 day' from generate_series(1, 3) g",
             (ws[0],),
         )
         conn.execute(
@@ -199,8 +200,18 @@ def test_unchanged_tables_are_skipped_but_a_missed_row_still_fails_the_check(
 ) -> None:
     seed(db_url)
     assert refresh(cli_runner).exit_code == 0
+    # Nothing moved: the probe says so and no run starts.
+    idle = refresh(cli_runner)
+    assert idle.exit_code == 0, idle.output
+    assert "nothing changed since the last refresh" in idle.output
+    assert "replicate_postgres" not in idle.output
+
+    with psycopg.connect(db_url) as conn:
+        conn.execute("update email_campaigns set name = 'Renamed' where external_id = 'c1'")
     second = refresh(cli_runner)
     assert second.exit_code == 0, second.output
+    assert "raw/email_campaigns: incremental, 1 rows copied" in second.output
+    assert "dbt_build: dbt build: " in second.output  # campaigns feed the marts
     assert "raw/leads: unchanged, 0 rows copied, 0 deleted, 200 rows" in second.output
 
     # An INSERT that keeps an old updated_at escapes the incremental copy; the count gives the

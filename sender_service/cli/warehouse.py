@@ -22,20 +22,28 @@ def refresh(full: bool) -> None:
 
     Prints a line per step, table and dbt model; exits non-zero when a step, check or dbt
     test fails (the published warehouse then stays as it was). Waits, saying so, while
-    another refresh runs.
+    another refresh runs. Starts no run when nothing changed since the last one.
     """
-    # Imported here: Dagster takes a second to import and no other command needs it.
-    from dagster_project.dbt_project import dbt_target_path
-    from dagster_project.refresh import run_refresh
+    from dagster_project.probe import up_to_date
     from dagster_project.warehouse import WarehouseFiles
 
     settings = settings_or_fail()
-    database_url()  # a bad DATABASE_URL fails here in one line; starts the embedded server
+    url = database_url()  # a bad DATABASE_URL fails here in one line; starts the embedded server
     started = time.perf_counter()
     out = sys.stdout
     click.echo(
         f"warehouse refresh ({'full' if full else 'incremental'}) → {settings.warehouse_path}"
     )
+    if not full and up_to_date(WarehouseFiles(settings.warehouse_path), url):
+        click.echo(
+            "nothing changed since the last refresh (no table moved, marts built, file"
+            f" published): no run started, done in {time.perf_counter() - started:.1f}s"
+        )
+        return
+    # Imported here: Dagster takes seconds to import and no other command needs it.
+    from dagster_project.dbt_project import dbt_target_path
+    from dagster_project.refresh import run_refresh
+
     outcome = run_refresh(
         settings, full=full, echo=lambda line: click.echo(line, file=out), trigger="cli"
     )
