@@ -311,3 +311,32 @@ def test_a_one_shot_drain_reports_an_unreachable_database():
     worker = Worker("postgresql://nobody@127.0.0.1:1/none?connect_timeout=1", handlers={})
     with pytest.raises(psycopg.OperationalError):
         worker.run(drain=True)
+
+
+def test_a_worker_whose_database_is_dropped_stops(make_database, pg_server_url):
+    import threading
+
+    from psycopg import sql
+
+    from sender_service.db import migrate
+
+    url = make_database()
+    migrate.upgrade(url)
+    worker = Worker(url, handlers={}, poll_interval=0.1)
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            worker.run()
+        except psycopg.OperationalError as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    time.sleep(0.5)
+    name = url.rsplit("/", 1)[-1].split("?")[0]
+    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
+    thread.join(timeout=15)
+    assert not thread.is_alive(), "a worker kept retrying a dropped database"
+    assert failed and "does not exist" in str(failed[0])

@@ -51,6 +51,12 @@ RECONNECT_MAX_SECONDS = 30.0
 CONNECTION_LOST = (psycopg.OperationalError, sqlalchemy.exc.OperationalError)
 
 
+def _gone_for_good(exc: Exception) -> bool:
+    """A restart or failover never removes the database: a dropped one (or a deleted role)
+    will not come back, so waiting for it would leave a worker retrying forever."""
+    return "does not exist" in str(exc)
+
+
 class Worker:
     def __init__(
         self,
@@ -113,7 +119,7 @@ class Worker:
                     self._forget_heartbeat(conn)
                 break
             except CONNECTION_LOST as exc:
-                if drain:
+                if drain or _gone_for_good(exc):
                     raise  # a one-shot run reports the failure; a long-running worker waits
                 self.reconnects += 1
                 self._next_heartbeat = 0.0
