@@ -304,7 +304,8 @@ def _break_export_connections(db_url: str) -> int:
         return len(
             conn.execute(
                 "select pg_terminate_backend(pid) from pg_stat_activity"
-                " where application_name = %s and pid <> pg_backend_pid()",
+                " where application_name = %s and datname = current_database()"
+                " and pid <> pg_backend_pid()",
                 (APPLICATION_NAME,),
             ).fetchall()
         )
@@ -353,6 +354,7 @@ def test_a_failure_mid_export_exits_non_zero_and_writes_nothing(
             for _ in range(3000):
                 copying = conn.execute(
                     "select 1 from pg_stat_activity where application_name = %s"
+                    " and datname = current_database()"
                     " and query ilike 'copy%%' and state = 'active'",
                     (APPLICATION_NAME,),
                 ).fetchone()
