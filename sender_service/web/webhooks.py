@@ -44,6 +44,11 @@ def presented_secret() -> str | None:
 
 def authenticate(workspace_id: str) -> uuid.UUID:
     """The workspace's id if the presented secret is its own; 401 otherwise, body unread."""
+    return authenticated_target(workspace_id).workspace_id
+
+
+def authenticated_target(workspace_id: str) -> Target:
+    """`authenticate`, with the workspace's lead field names read in the same round."""
     unauthorized = ApiError(401, "unauthorized", close=True)
     try:
         ws_id = uuid.UUID(workspace_id)
@@ -53,7 +58,7 @@ def authenticate(workspace_id: str) -> uuid.UUID:
     presented = presented_secret()
     cached = _secret_hashes.get((url, ws_id))
     if cached and time.monotonic() < cached[2] and secret_matches_hash(cached[0], presented):
-        return ws_id
+        return Target(ws_id, fields=cached[1])
     # One autocommit read: no transaction stays open while a slow body streams in.
     with pool.connection(url) as conn:
         row = conn.execute(
@@ -68,13 +73,7 @@ def authenticate(workspace_id: str) -> uuid.UUID:
     _secret_hashes[(url, ws_id)] = (row[0], fields, time.monotonic() + SECRET_CACHE_SECONDS)
     if not secret_matches_hash(row[0], presented):
         raise unauthorized
-    return ws_id
-
-
-def field_names(ws_id: uuid.UUID) -> FieldNames:
-    """The workspace's lead field names, as read by `authenticate` just before."""
-    cached = _secret_hashes.get((current_app.config["DATABASE_URL"], ws_id))
-    return cached[1] if cached else FieldNames()
+    return Target(ws_id, fields=fields)
 
 
 def read_capped(stream: IO[bytes], limit: int) -> bytes | None:
@@ -102,13 +101,11 @@ def answer(outcome: Outcome) -> Any:
 
 
 def ingest(provider: str, workspace_id: str) -> Any:
-    ws_id = authenticate(workspace_id)
+    target = authenticated_target(workspace_id)
     entry = journal.Entry(
-        provider, ws_id, read_body(), journal.kept_headers(request.headers.items())
+        provider, target.workspace_id, read_body(), journal.kept_headers(request.headers.items())
     )
-    return answer(
-        receive(current_app.config["DATABASE_URL"], entry, Target(ws_id, fields=field_names(ws_id)))
-    )
+    return answer(receive(current_app.config["DATABASE_URL"], entry, target))
 
 
 def _view(provider: str) -> Any:
