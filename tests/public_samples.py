@@ -21,6 +21,14 @@ Replyline never reads (a reader must not trip over them):
   `data {lead, campaign, reply, sender_email}`); `automated_reply` may be null, a custom
   variable's value a number or null; `MANUAL_EMAIL_SENT` fires for newly composed emails too,
   whose `data.lead` is null.
+
+Pages read (the providers' own documentation):
+- https://marketplace.gohighlevel.com/docs/webhook/InboundMessage (schema, channels, example)
+  and its sibling pages for AppointmentCreate/Update/Delete;
+- https://developer.calendly.com/docs/api-guides/see-how-webhook-payloads-change-when-invitees-reschedule-events
+  and the webhook payload schema in Calendly's API reference;
+- https://docs.emailbison.com/webhooks/when-are-webhooks-triggered (Manual Email Sent fires for
+  newly composed emails) and https://docs.emailbison.com/webhooks/overview (sample payloads).
 """
 
 from __future__ import annotations
