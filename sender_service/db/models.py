@@ -35,7 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sender_service.definitions import APPOINTMENT_STATUSES, SENTIMENTS
 
 BOOKING_PROVIDERS: Final = ("GHL", "CALENDLY")
-EMAIL_PLATFORMS: Final = ("emailbison",)
+EMAIL_PLATFORMS: Final = ("emailbison", "smartlead", "instantly")
 ROLES: Final = ("admin", "setter", "viewer")
 SECRET_NAMES: Final = (
     "email_platform_api_key",
@@ -58,7 +58,7 @@ DECISION_ACTIONS: Final = ("skip", "needs_review", "send_now", "send_later")
 ENROLLMENT_STATUSES: Final = ("active", "completed", "stopped")
 NOTIFICATION_STATUSES: Final = ("pending", "sent", "failed")
 JOB_STATUSES: Final = ("queued", "running", "done", "dead")
-WEBHOOK_PROVIDERS: Final = ("emailbison", "ghl", "calendly")
+WEBHOOK_PROVIDERS: Final = (*EMAIL_PLATFORMS, "ghl", "calendly")
 # What became of a journaled delivery: `held` waits for a replay (or `discarded`); `stale` is a
 # Calendly delivery refused for its old signature, `reconciled` once its booking was fetched.
 DELIVERY_OUTCOMES: Final = (
