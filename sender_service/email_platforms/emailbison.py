@@ -114,7 +114,9 @@ class EmailBisonClient(BearerClient):
             raise OutcomeUnknown(f"EmailBison POST /api{path} answered HTTP {status}")
         return _new_reply_id(response)
 
-    def find_sent_reply(self, lead_id: str, to_address: str, body: str) -> str | None:
+    def find_sent_reply(
+        self, lead_id: str, to_address: str, body: str, *, thread: dict[str, object]
+    ) -> str | None:
         """The id of a reply we sent to `to_address` whose text starts like `body`, if any.
 
         Reads the lead's sent folder (`GET /api/leads/{lead_id}/replies`); raises
@@ -142,13 +144,14 @@ class EmailBisonClient(BearerClient):
                 return str(item["id"])
         return None
 
-    def stop_future_emails(self, campaign_id: str, lead_id: str) -> None:
+    def stop_future_emails(self, campaign_id: str, lead_id: str) -> bool:
         """Ask the campaign to send this lead nothing more (`.../leads/stop-future-emails`)."""
         self._request(
             "POST",
             f"/campaigns/{campaign_id}/leads/stop-future-emails",
             json={"lead_ids": [int(lead_id) if lead_id.isdigit() else lead_id]},
         )
+        return True
 
 
 def _normalise(text: str) -> str:

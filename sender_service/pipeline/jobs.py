@@ -137,7 +137,8 @@ def stop_campaign_emails(session: Session, payload: dict[str, Any]) -> None:
         log.info("not asking the platform to stop lead %s's emails: %s", lead.id, exc)
         return
     try:
-        client.stop_future_emails(campaign.external_id, lead.external_id)
+        if not client.stop_future_emails(campaign.external_id, lead.external_id):
+            return  # the platform's API cannot; its campaign settings decide
     finally:
         client.close()
     log.info("asked the platform to stop campaign %s's emails to lead %s", campaign.id, lead.id)
@@ -196,7 +197,9 @@ def _look_in_thread(session: Session, message: Message) -> tuple[str | None, str
     except NotSent as exc:
         return None, f"the platform cannot be asked: {exc}"
     try:
-        found = client.find_sent_reply(lead.external_id, message.to_address, message.body)
+        found = client.find_sent_reply(
+            lead.external_id, message.to_address, message.body, thread=dict(message.thread_ref)
+        )
     except EmailPlatformError as exc:
         return None, f"the platform could not be asked: {exc}"
     finally:

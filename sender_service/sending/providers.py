@@ -5,7 +5,7 @@ from __future__ import annotations
 from sender_service.credentials import CredentialError, cipher, read_secret
 from sender_service.db.engine import session_scope
 from sender_service.db.models import Workspace
-from sender_service.email_platforms.emailbison import EmailBisonClient
+from sender_service.email_platforms import EmailPlatformClient, EmailPlatformError, client_for
 from sender_service.providers.factory import NotConfigured, ghl_client
 from sender_service.sending.errors import NotSent
 from sender_service.sending.system_sender import ThreadReplier
@@ -30,8 +30,9 @@ class Repliers:
             raise NotSent(f"no provider configured for {channel}", retryable=False)
         return self.email_platform(workspace)
 
-    def email_platform(self, workspace: Workspace) -> EmailBisonClient:
-        """The workspace's email-platform client; `NotSent` (not retryable) if unconfigured."""
+    def email_platform(self, workspace: Workspace) -> EmailPlatformClient:
+        """The client for the workspace's email platform (EmailBison, Smartlead or Instantly);
+        `NotSent` (not retryable) if unconfigured."""
         if not workspace.email_platform_url:
             raise NotSent("the workspace has no email platform URL", retryable=False)
         try:
@@ -43,7 +44,12 @@ class Repliers:
             raise NotSent(str(exc), retryable=False) from None
         if not key:
             raise NotSent("the workspace has no email platform API key", retryable=False)
-        return EmailBisonClient(workspace.email_platform_url, key, timeout=self._timeout)
+        try:
+            return client_for(
+                workspace.email_platform, workspace.email_platform_url, key, timeout=self._timeout
+            )
+        except EmailPlatformError as exc:
+            raise NotSent(str(exc), retryable=False) from None
 
     def _sms(self, workspace: Workspace) -> ThreadReplier:
         try:
