@@ -142,7 +142,7 @@ def _ignored(ignored: Ignored) -> Outcome:
 
 def _from_stored(stored: Stored) -> Outcome:
     if stored.status == "ignored":
-        reason = "no lead matches the email's recipient"
+        reason = stored.reason or "no lead matches the email's recipient"
         return Outcome("ignored", 200, {"status": "ignored"}, error=reason)
     if stored.status == "duplicate":
         return Outcome("duplicate", 200, {"status": "duplicate"}, lead_id=stored.lead_id)

@@ -7,9 +7,7 @@ never a reason to refuse the reply.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final, TypeVar
-
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import Annotated, Any, Final
 
 from sender_service.email_platforms.emailbison import REPLY_SOURCE, SENT_EMAIL_SOURCE
 from sender_service.ingest import lead_fields
@@ -31,11 +29,9 @@ from sender_service.ingest.guards import (
 )
 from sender_service.ingest.guards import ProviderId as ExternalId
 from sender_service.ingest.lenient import Flag, ObjectsOnly, Text
+from sender_service.ingest.model import ProviderModel as _Model
+from sender_service.ingest.model import validate as _validate
 from sender_service.text_format import html_to_text, looks_like_html
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="ignore")
 
 
 class EventInfo(_Model):
@@ -137,8 +133,6 @@ class LeadPayload(_Model):
     data: LeadData
 
 
-M = TypeVar("M", bound=_Model)
-
 PAYLOADS: Final[dict[str, type[_Model]]] = {
     "LEAD_REPLIED": ReplyPayload,
     "LEAD_INTERESTED": ReplyPayload,
@@ -174,16 +168,6 @@ def parse(body: bytes) -> Event | Ignored:
         lead=_lead(payload.data.lead),
         campaign=_campaign(payload.data.campaign),
     )
-
-
-def _validate(model: type[M], raw: Any) -> M:
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        problem = "missing" if first["type"] == "missing" else first["msg"].lower()
-        raise PayloadError(f"{where or 'body'}: {problem}", where or None) from None
 
 
 def _lead(lead: Lead) -> LeadInfo:

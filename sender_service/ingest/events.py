@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-EventKind = Literal["reply", "untracked_reply", "outbound", "unsubscribed", "bounced"]
+EventKind = Literal["reply", "untracked_reply", "outbound", "unsubscribed", "bounced", "tagged"]
 
 
 class PayloadError(ValueError):
@@ -84,3 +84,8 @@ class Event:
     lead: LeadInfo | None = None
     campaign: CampaignInfo | None = None
     message: MessageInfo | None = None
+    # "tagged": the platform's own label for the lead's reply (kept as `platform_tag`, never
+    # as our classification). `tagged_message` is (source, external_id) of the reply when
+    # the platform names it; otherwise the lead's latest reply takes the label.
+    tag: str | None = None
+    tagged_message: tuple[str, str] | None = None

@@ -1,5 +1,5 @@
-"""Which reader reads which provider's webhooks: adding Smartlead or Instantly is one module
-and one line here.
+"""Which reader reads which provider's webhooks: each email platform is one module and one
+line here.
 
 A reader takes the raw body and what it may need to know about the workspace, and returns what
 the delivery reports, or `Ignored` with why; it raises `PayloadError` for a body it cannot use
@@ -15,7 +15,7 @@ from typing import Final
 
 from sender_service.booking_sync import calendly, ghl
 from sender_service.booking_sync.record import BookingUpdate
-from sender_service.ingest import emailbison, lead_fields
+from sender_service.ingest import emailbison, instantly, lead_fields, smartlead
 from sender_service.ingest.events import Event, Ignored
 from sender_service.ingest.lead_fields import FieldNames
 
@@ -28,17 +28,21 @@ class Target:
     ghl_location_id: str | None = None
     ghl_calendar_id: str | None = None
     fields: FieldNames = FieldNames()  # the workspace's own names for headcount and industry
+    email_platform: str | None = None
 
 
 Reading = Event | BookingUpdate | ghl.InboundSMS | Ignored
 Reader = Callable[[bytes, Target], Reading]
 
 
-def _emailbison(body: bytes, target: Target) -> Reading:
-    reading = emailbison.parse(body)
-    if isinstance(reading, Event):
-        return lead_fields.apply_field_names(reading, target.fields)
-    return reading
+def _email_reader(parse: Callable[[bytes], Event | Ignored]) -> Reader:
+    def read(body: bytes, target: Target) -> Reading:
+        reading = parse(body)
+        if isinstance(reading, Event):
+            return lead_fields.apply_field_names(reading, target.fields)
+        return reading
+
+    return read
 
 
 def _ghl(body: bytes, target: Target) -> Reading:
@@ -50,9 +54,11 @@ def _calendly(body: bytes, target: Target) -> Reading:
 
 
 READERS: Final[dict[str, Reader]] = {
-    "emailbison": _emailbison,
+    "emailbison": _email_reader(emailbison.parse),
+    "smartlead": _email_reader(smartlead.parse),
+    "instantly": _email_reader(instantly.parse),
     "ghl": _ghl,
     "calendly": _calendly,
 }
 # The email platforms among them (their webhooks share one route shape and authentication).
-EMAIL_PLATFORMS: Final = ("emailbison",)
+EMAIL_PLATFORMS: Final = ("emailbison", "smartlead", "instantly")

@@ -53,6 +53,7 @@ class Stored:
     lead_id: uuid.UUID | None = None
     # Set by `store_event_fast` when it committed a job whose NOTIFY the caller still owes.
     job_kind: str | None = None
+    reason: str | None = None  # why an `ignored` event was (kept in the journal)
 
 
 def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stored:
@@ -74,6 +75,9 @@ def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stor
         if lead_id is None:
             return Stored("ignored")
 
+    if event.kind == "tagged":
+        assert lead_id is not None and event.tag is not None
+        return _tag_reply(session, workspace_id, lead_id, event)
     if event.kind == "unsubscribed":
         assert lead_id is not None
         stored = _flag_lead(session, lead_id, Lead.opted_out.is_(False), {"opted_out": True})
@@ -96,6 +100,31 @@ def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stor
     return store_message(
         session, workspace_id, lead_id, campaign_id, event.message, event.kind == "reply"
     )
+
+
+def _tag_reply(
+    session: Session, workspace_id: uuid.UUID, lead_id: uuid.UUID, event: Event
+) -> Stored:
+    """Label the reply the platform names (else the lead's latest reply) with its tag."""
+    replies = select(Message.id, Message.platform_tag).where(
+        Message.workspace_id == workspace_id,
+        Message.lead_id == lead_id,
+        Message.direction == "inbound",
+    )
+    if event.tagged_message is not None:
+        source, external_id = event.tagged_message
+        replies = replies.where(Message.source == source, Message.external_id == external_id)
+    row = session.execute(
+        replies.order_by(Message.occurred_at.desc(), Message.created_at.desc())
+        .limit(1)
+        .with_for_update()
+    ).first()
+    if row is None:
+        return Stored("ignored", lead_id=lead_id, reason="no reply of the lead to tag")
+    if row.platform_tag == event.tag:
+        return Stored("duplicate", message_id=row.id, lead_id=lead_id)
+    session.execute(update(Message).where(Message.id == row.id).values(platform_tag=event.tag))
+    return Stored("accepted", message_id=row.id, lead_id=lead_id)
 
 
 def _message_columns(message: MessageInfo) -> dict[str, Any]:

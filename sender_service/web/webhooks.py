@@ -28,7 +28,7 @@ _CHUNK: Final = 64 * 1024
 # so a new secret works at once; the old one stops working within this many seconds of a
 # rotation, and a new field mapping applies to deliveries within as many.
 SECRET_CACHE_SECONDS: Final = 5.0
-_secret_hashes: dict[tuple[str, uuid.UUID], tuple[str, FieldNames, float]] = {}
+_secret_hashes: dict[tuple[str, uuid.UUID], tuple[str, Target, float]] = {}
 
 bp = Blueprint("webhooks", __name__)
 bp.register_error_handler(Exception, json_error)
@@ -58,22 +58,24 @@ def authenticated_target(workspace_id: str) -> Target:
     presented = presented_secret()
     cached = _secret_hashes.get((url, ws_id))
     if cached and time.monotonic() < cached[2] and secret_matches_hash(cached[0], presented):
-        return Target(ws_id, fields=cached[1])
+        return cached[1]
     # One autocommit read: no transaction stays open while a slow body streams in.
     with pool.connection(url) as conn:
         row = conn.execute(
-            "select webhook_secret_hash, headcount_field, industry_field"
+            "select webhook_secret_hash, headcount_field, industry_field, email_platform"
             " from workspaces where id = %s",
             (ws_id,),
         ).fetchone()
     if row is None:
         _secret_hashes.pop((url, ws_id), None)
         raise unauthorized
-    fields = FieldNames(headcount=row[1], industry=row[2])
-    _secret_hashes[(url, ws_id)] = (row[0], fields, time.monotonic() + SECRET_CACHE_SECONDS)
+    target = Target(
+        ws_id, fields=FieldNames(headcount=row[1], industry=row[2]), email_platform=row[3]
+    )
+    _secret_hashes[(url, ws_id)] = (row[0], target, time.monotonic() + SECRET_CACHE_SECONDS)
     if not secret_matches_hash(row[0], presented):
         raise unauthorized
-    return Target(ws_id, fields=fields)
+    return target
 
 
 def read_capped(stream: IO[bytes], limit: int) -> bytes | None:
@@ -102,6 +104,14 @@ def answer(outcome: Outcome) -> Any:
 
 def ingest(provider: str, workspace_id: str) -> Any:
     target = authenticated_target(workspace_id)
+    if provider in EMAIL_PLATFORMS and target.email_platform not in (None, provider):
+        # Another platform's ids would mix with the workspace's: refused, body unread.
+        raise ApiError(
+            409,
+            f"this workspace's email platform is {target.email_platform}, not {provider}; "
+            f"its webhooks go to /webhooks/{target.email_platform}/{target.workspace_id}",
+            close=True,
+        )
     entry = journal.Entry(
         provider, target.workspace_id, read_body(), journal.kept_headers(request.headers.items())
     )
