@@ -70,7 +70,7 @@ def test_defaults_and_a_lower_case_provider(db_url: str, cli_runner: CliRunner) 
         (["--timezone", "Mars/Olympus"], "time zone"),
         (["--calendly-url", "calendly.com/x"], "http(s) URL"),
         (["--review-slack-email", "not-an-email"], "email address"),
-        (["--email-platform", "smartlead"], "email-platform"),
+        (["--email-platform", "lemlist"], "email-platform"),
     ],
 )
 def test_create_refuses_bad_input(

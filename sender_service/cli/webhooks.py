@@ -23,6 +23,7 @@ from sender_service.db.models import WebhookDelivery
 from sender_service.ingest import deliveries, journal
 
 SECRET_PLACEHOLDER = "<WEBHOOK_SECRET>"
+PLATFORM_NAMES = {"emailbison": "EmailBison", "smartlead": "Smartlead", "instantly": "Instantly"}
 CALENDLY_NOTE = (
     "no secret in this URL: Calendly signs every delivery (Calendly-Webhook-Signature), "
     "checked with the signing key stored by `workspace set-secret --name calendly_signing_key`"
@@ -42,12 +43,13 @@ def urls(workspace_id: str, as_json: bool) -> None:
     base = settings_or_fail().public_base_url
     with session_scope(database_url()) as session:
         ws = workspace_or_fail(session, workspace_id)
-        ws_id, name = str(ws.id), ws.name
+        ws_id, name, platform = str(ws.id), ws.name, ws.email_platform
     # The secret is stored hashed: only its owner has it. Calendly's URL carries none:
     # Calendly signs each delivery with the workspace's signing key, which is what is checked.
+    # Only the workspace's own email platform: the others' deliveries are refused.
     found = {
-        platform: f"{base}/webhooks/{platform}/{ws_id}?secret={SECRET_PLACEHOLDER}"
-        for platform in ("emailbison", "ghl")
+        provider: f"{base}/webhooks/{provider}/{ws_id}?secret={SECRET_PLACEHOLDER}"
+        for provider in (platform, "ghl")
     }
     found["calendly"] = f"{base}/webhooks/calendly/{ws_id}"
     if as_json:
@@ -59,7 +61,7 @@ def urls(workspace_id: str, as_json: bool) -> None:
         "`workspace rotate-webhook-secret`)."
     )
     click.echo("")
-    click.echo(f"EmailBison  {found['emailbison']}")
+    click.echo(f"{PLATFORM_NAMES[platform]:<11} {found[platform]}")
     click.echo(
         "            or without ?secret=, send the header "
         f"'X-Replyline-Secret: {SECRET_PLACEHOLDER}' (or Authorization: Bearer)"

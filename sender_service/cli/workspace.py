@@ -21,6 +21,7 @@ from sender_service.cli.lookups import workspace_or_fail
 from sender_service.credentials import CredentialError, cipher, store_secret
 from sender_service.db.engine import session_scope
 from sender_service.db.models import BOOKING_PROVIDERS, EMAIL_PLATFORMS, SECRET_NAMES, Workspace
+from sender_service.email_platforms import DEFAULT_URLS
 from sender_service.ingest.lead_fields import HEADCOUNT_NAMES, INDUSTRY_NAMES
 from sender_service.users import valid_email
 from sender_service.workspaces import (
@@ -80,6 +81,15 @@ def _field_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--email-platform", type=click.Choice(EMAIL_PLATFORMS))(command)
 
 
+def _default_platform_url(values: dict[str, Any], current: Workspace | None) -> None:
+    """Smartlead and Instantly have one API address each: choosing the platform sets it,
+    unless a URL is given (a proxy, a test stub). EmailBison's is per instance: no default."""
+    platform = values.get("email_platform")
+    if platform in DEFAULT_URLS and "email_platform_url" not in values:
+        if current is None or current.email_platform != platform or not current.email_platform_url:
+            values["email_platform_url"] = DEFAULT_URLS[platform]
+
+
 def workspace_view(workspace: Workspace) -> dict[str, Any]:
     """What the CLI shows of a workspace: never the secret's hash, never credentials."""
     return {
@@ -116,6 +126,7 @@ def workspace() -> None:
 def create(name: str, booking_provider: str, as_json: bool, **fields: str | None) -> None:
     """Create a workspace; its webhook secret is shown once and stored only as a hash."""
     values = {k: v for k, v in fields.items() if v is not None}
+    _default_platform_url(values, None)
     with session_scope(database_url()) as session:
         ws, secret = create_workspace(
             session, name=name, booking_provider=booking_provider.upper(), **values
@@ -145,6 +156,7 @@ def update(workspace_id: str, as_json: bool, **fields: Any) -> None:
         values["booking_provider"] = values["booking_provider"].upper()
     with session_scope(database_url()) as session:
         ws = workspace_or_fail(session, workspace_id)
+        _default_platform_url(values, ws)
         for column, value in values.items():
             setattr(ws, column, value)
         session.flush()

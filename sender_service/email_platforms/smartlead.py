@@ -106,7 +106,9 @@ class SmartleadClient:
         if not campaign_id:
             raise EmailPlatformError("the thread names no Smartlead campaign to look in")
         found = self._request("GET", f"/campaigns/{campaign_id}/leads/{lead_id}/message-history")
-        items = (found.get("history") or found.get("messages")) if isinstance(found, dict) else None
+        items = None
+        if isinstance(found, dict):
+            items = found.get("history", found.get("messages"))
         if not isinstance(items, list):
             raise EmailPlatformError("Smartlead message-history answered no message list")
         for item in items:
