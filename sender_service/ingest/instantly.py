@@ -61,7 +61,7 @@ class Envelope(ProviderModel):
     event_type: str
 
 
-class Delivery(ProviderModel):
+class InstantlyWebhook(ProviderModel):
     timestamp: Text = None
     campaign_id: LenientId = None
     campaign_name: Text = None
@@ -86,7 +86,7 @@ def parse(body: bytes) -> Event | Ignored:
     event_type = validate(Envelope, raw).event_type.strip().lower()
     if event_type not in (*REPLY_EVENTS, "email_sent", *LEAD_EVENTS, *TAG_EVENTS):
         return Ignored(f"Instantly event {event_type} is not one Replyline reads")
-    delivery = validate(Delivery, raw)
+    delivery = validate(InstantlyWebhook, raw)
     lead = _lead(delivery)
     campaign = (
         CampaignInfo(delivery.campaign_id, delivery.campaign_name) if delivery.campaign_id else None
@@ -101,7 +101,7 @@ def parse(body: bytes) -> Event | Ignored:
     return Event("tagged", event_type, lead, campaign, tag=event_type)
 
 
-def _lead(delivery: Delivery) -> LeadInfo:
+def _lead(delivery: InstantlyWebhook) -> LeadInfo:
     if not delivery.lead_email or not delivery.lead_email.strip():
         raise PayloadError("lead_email: missing", "lead_email")
     email = check_email(delivery.lead_email.strip(), "lead_email")
@@ -114,7 +114,7 @@ def _lead(delivery: Delivery) -> LeadInfo:
     )
 
 
-def _email_id(delivery: Delivery) -> str:
+def _email_id(delivery: InstantlyWebhook) -> str:
     if delivery.email_id is None:
         raise PayloadError("email_id: missing", "email_id")
     return delivery.email_id
@@ -130,7 +130,7 @@ def _bodies(
     return snippet or "", None
 
 
-def _reply(delivery: Delivery, lead: LeadInfo, *, automated: bool) -> MessageInfo:
+def _reply(delivery: InstantlyWebhook, lead: LeadInfo, *, automated: bool) -> MessageInfo:
     email_id = _email_id(delivery)
     body, body_html = _bodies(delivery.reply_text, delivery.reply_html, delivery.reply_text_snippet)
     return MessageInfo(
@@ -153,7 +153,7 @@ def _reply(delivery: Delivery, lead: LeadInfo, *, automated: bool) -> MessageInf
     )
 
 
-def _sent(delivery: Delivery, lead: LeadInfo) -> MessageInfo:
+def _sent(delivery: InstantlyWebhook, lead: LeadInfo) -> MessageInfo:
     email_id = _email_id(delivery)
     body, body_html = _bodies(delivery.email_text, delivery.email_html)
     return MessageInfo(

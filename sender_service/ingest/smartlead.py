@@ -62,7 +62,7 @@ class Envelope(ProviderModel):
     event_type: str = Field(validation_alias=AliasChoices("event_type", "event"))
 
 
-class EmailPart(ProviderModel):
+class SmartleadEmail(ProviderModel):
     """`reply_message`, `sent_message`, `last_reply`: one email of the thread."""
 
     message_id: LenientId = None
@@ -72,7 +72,7 @@ class EmailPart(ProviderModel):
     email_body: Text = None  # `last_reply` names its HTML so
 
 
-class LeadData(ProviderModel):
+class SmartleadLead(ProviderModel):
     email: Email = None
     first_name: Text = None
     last_name: Text = None
@@ -80,11 +80,11 @@ class LeadData(ProviderModel):
     custom_fields: Annotated[dict[str, Any] | None, IfObject] = None
 
 
-class Category(ProviderModel):
+class SmartleadCategory(ProviderModel):
     new_name: Text = None
 
 
-class Delivery(ProviderModel):
+class SmartleadWebhook(ProviderModel):
     lead_id: LenientId = Field(None, validation_alias=AliasChoices("sl_email_lead_id", "lead_id"))
     lead_email: Email = Field(None, validation_alias=AliasChoices("sl_lead_email", "lead_email"))
     to_email: Email = None
@@ -97,9 +97,9 @@ class Delivery(ProviderModel):
     event_timestamp: Text = Field(
         None, validation_alias=AliasChoices("event_timestamp", "time_replied", "time_sent")
     )
-    reply_message: Annotated[EmailPart | None, IfObject] = None
-    sent_message: Annotated[EmailPart | None, IfObject] = None
-    last_reply: Annotated[EmailPart | None, IfObject] = Field(
+    reply_message: Annotated[SmartleadEmail | None, IfObject] = None
+    sent_message: Annotated[SmartleadEmail | None, IfObject] = None
+    last_reply: Annotated[SmartleadEmail | None, IfObject] = Field(
         None, validation_alias=AliasChoices("last_reply", "lastReply")
     )
     message_id: LenientId = None  # deprecated: the reply's (or sent email's) Message-ID
@@ -108,9 +108,9 @@ class Delivery(ProviderModel):
     sent_message_body: Text = Field(
         None, validation_alias=AliasChoices("sent_message_body", "custom_email_message")
     )
-    lead_category: Annotated[Category | None, IfObject] = None
+    lead_category: Annotated[SmartleadCategory | None, IfObject] = None
     category: Text = None
-    lead: Annotated[LeadData | None, IfObject] = Field(
+    lead: Annotated[SmartleadLead | None, IfObject] = Field(
         None, validation_alias=AliasChoices("lead_data", "lead")
     )
 
@@ -122,7 +122,7 @@ def parse(body: bytes) -> Event | Ignored:
     known = (*REPLY_EVENTS, *SENT_EVENTS, *LEAD_EVENTS, *TAG_EVENTS)
     if event_type not in known:
         return Ignored(f"Smartlead event {event_type} is not one Replyline reads")
-    delivery = validate(Delivery, raw)
+    delivery = validate(SmartleadWebhook, raw)
     lead, campaign = _lead(delivery), _campaign(delivery)
     if event_type in REPLY_EVENTS:
         return Event("reply", event_type, lead, campaign, _reply(delivery, lead))
@@ -144,8 +144,8 @@ def parse(body: bytes) -> Event | Ignored:
     )
 
 
-def _lead(delivery: Delivery) -> LeadInfo:
-    data = delivery.lead or LeadData()
+def _lead(delivery: SmartleadWebhook) -> LeadInfo:
+    data = delivery.lead or SmartleadLead()
     email = delivery.lead_email or data.email or delivery.to_email
     if delivery.lead_id is None and not email:
         raise PayloadError(
@@ -174,7 +174,7 @@ def _lead(delivery: Delivery) -> LeadInfo:
     )
 
 
-def _campaign(delivery: Delivery) -> CampaignInfo | None:
+def _campaign(delivery: SmartleadWebhook) -> CampaignInfo | None:
     if delivery.campaign_id is None:
         return None
     return CampaignInfo(delivery.campaign_id, delivery.campaign_name)
@@ -189,8 +189,8 @@ def _bodies(text: str | None, html: str | None) -> tuple[str, str | None]:
     return html or "", None
 
 
-def _reply(delivery: Delivery, lead: LeadInfo) -> MessageInfo:
-    part = delivery.reply_message or EmailPart()
+def _reply(delivery: SmartleadWebhook, lead: LeadInfo) -> MessageInfo:
+    part = delivery.reply_message or SmartleadEmail()
     message_id = part.message_id or delivery.message_id
     if message_id is None:
         raise PayloadError("reply_message.message_id: missing", "reply_message.message_id")
@@ -217,8 +217,8 @@ def _reply(delivery: Delivery, lead: LeadInfo) -> MessageInfo:
     )
 
 
-def _sent(delivery: Delivery, lead: LeadInfo) -> MessageInfo:
-    part = delivery.sent_message or EmailPart()
+def _sent(delivery: SmartleadWebhook, lead: LeadInfo) -> MessageInfo:
+    part = delivery.sent_message or SmartleadEmail()
     message_id = part.message_id or delivery.message_id or delivery.stats_id
     if message_id is None:
         raise PayloadError("sent_message.message_id: missing", "sent_message.message_id")

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from sender_service.ingest import emailbison
+from sender_service.ingest import emailbison, instantly, smartlead
 from sender_service.web.api_models import CampaignPatch, SendDraftBody
 
 _REF = "#/components/schemas/{model}"
@@ -39,23 +39,17 @@ _UUID = {"type": "string", "format": "uuid"}
 _CALLER: list[dict[str, list[str]]] = [{"bearer": []}, {"session": [], "csrf": []}]
 
 
-def _emailbison_webhook() -> dict[str, Any]:
-    data_models = [
-        emailbison.ReplyData,
-        emailbison.UntrackedReplyData,
-        emailbison.EmailSentData,
-        emailbison.LeadData,
-    ]
+_SECRET_FIRST = (
+    "The workspace secret (Authorization: Bearer, X-Replyline-Secret or ?secret=) is checked "
+    "before the body is read; bodies over 1 MiB are refused while they stream in."
+)
+
+
+def _email_webhook(summary: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {
         "post": {
-            "summary": "Receive an EmailBison webhook event",
-            "description": (
-                "The workspace secret (Authorization: Bearer, X-Replyline-Secret or ?secret=) is "
-                "checked before the body is read; bodies over 1 MiB are refused while they "
-                "stream in. LEAD_REPLIED, LEAD_INTERESTED, UNTRACKED_REPLY_RECEIVED, EMAIL_SENT, "
-                "MANUAL_EMAIL_SENT, LEAD_UNSUBSCRIBED and EMAIL_BOUNCED are stored once each; "
-                "other types are ignored."
-            ),
+            "summary": summary,
+            "description": f"{_SECRET_FIRST} {description}",
             "parameters": [
                 {"name": "workspace_id", "in": "path", "required": True, "schema": _UUID},
                 {"name": "secret", "in": "query", "required": False, "schema": {"type": "string"}},
@@ -67,25 +61,7 @@ def _emailbison_webhook() -> dict[str, Any]:
                 },
             ],
             "security": [{"bearer": []}, {}],
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["event", "data"],
-                            "properties": {
-                                "event": {"$ref": _REF.format(model="EventInfo")},
-                                "data": {
-                                    "oneOf": [
-                                        {"$ref": _REF.format(model=m.__name__)} for m in data_models
-                                    ]
-                                },
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
             "responses": {
                 "200": _json(
                     "Already stored (duplicate) or a type Replyline ignores",
@@ -98,10 +74,70 @@ def _emailbison_webhook() -> dict[str, Any]:
                 ),
                 "400": _error("The body is not JSON, or nested too deep to read (journaled)"),
                 "401": _error("Missing or wrong secret, or unknown workspace; body unread"),
+                "409": _error("The workspace's email platform is another one; body unread"),
                 "413": _error("Body larger than 1 MiB"),
             },
         }
     }
+
+
+def _emailbison_webhook() -> dict[str, Any]:
+    data_models = [
+        emailbison.ReplyData,
+        emailbison.UntrackedReplyData,
+        emailbison.EmailSentData,
+        emailbison.LeadData,
+    ]
+    return _email_webhook(
+        "Receive an EmailBison webhook event",
+        "LEAD_REPLIED, LEAD_INTERESTED, UNTRACKED_REPLY_RECEIVED, EMAIL_SENT, MANUAL_EMAIL_SENT, "
+        "LEAD_UNSUBSCRIBED and EMAIL_BOUNCED are stored once each; other types are ignored.",
+        {
+            "type": "object",
+            "required": ["event", "data"],
+            "properties": {
+                "event": {"$ref": _REF.format(model="EventInfo")},
+                "data": {"oneOf": [{"$ref": _REF.format(model=m.__name__)} for m in data_models]},
+            },
+        },
+    )
+
+
+def _smartlead_webhook() -> dict[str, Any]:
+    return _email_webhook(
+        "Receive a Smartlead webhook event",
+        "EMAIL_REPLY, EMAIL_SENT, LEAD_UNSUBSCRIBED and EMAIL_BOUNCE are stored once each; "
+        "LEAD_CATEGORY_UPDATED tags the lead's reply with the category; other types are ignored.",
+        {
+            "allOf": [
+                {"$ref": _REF.format(model="SmartleadWebhook")},
+                {
+                    "type": "object",
+                    "required": ["event_type"],
+                    "properties": {"event_type": {"type": "string"}},
+                },
+            ]
+        },
+    )
+
+
+def _instantly_webhook() -> dict[str, Any]:
+    return _email_webhook(
+        "Receive an Instantly webhook event",
+        "reply_received, auto_reply_received, email_sent, lead_unsubscribed and email_bounced "
+        "are stored once each; lead_interested and the other lead-status events tag the lead's "
+        "latest reply; other types are ignored.",
+        {
+            "allOf": [
+                {"$ref": _REF.format(model="InstantlyWebhook")},
+                {
+                    "type": "object",
+                    "required": ["event_type"],
+                    "properties": {"event_type": {"type": "string"}},
+                },
+            ]
+        },
+    )
 
 
 def _booking_webhook(summary: str, description: str, auth: list[dict[str, Any]]) -> dict[str, Any]:
@@ -382,6 +418,8 @@ def openapi_document() -> dict[str, Any]:
         emailbison.UntrackedReplyData,
         emailbison.EmailSentData,
         emailbison.LeadData,
+        smartlead.SmartleadWebhook,
+        instantly.InstantlyWebhook,
         SendDraftBody,
         CampaignPatch,
     ]
@@ -422,6 +460,8 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             "/webhooks/emailbison/{workspace_id}": _emailbison_webhook(),
+            "/webhooks/smartlead/{workspace_id}": _smartlead_webhook(),
+            "/webhooks/instantly/{workspace_id}": _instantly_webhook(),
             "/webhooks/calendly/{workspace_id}": _booking_webhook(
                 "Receive a Calendly invitee webhook",
                 "Calendly-Webhook-Signature (t=<unix seconds>,v1=<hex HMAC-SHA256 of "
