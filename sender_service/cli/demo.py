@@ -7,6 +7,7 @@ import re
 import click
 
 from sender_service.cli.common import CommandError, settings_or_fail
+from sender_service.db.models import EMAIL_PLATFORMS
 from sender_service.demo.run import run
 
 
@@ -25,9 +26,23 @@ from sender_service.demo.run import run
     show_default=True,
     help="The database the demo (re)creates on the configured server.",
 )
-def demo(leads: int, random_seed: int, database: str) -> None:
+@click.option(
+    "--platform",
+    type=click.Choice(EMAIL_PLATFORMS),
+    default="emailbison",
+    show_default=True,
+    help="The email platform the demo workspace runs on (its webhooks and reply API).",
+)
+def demo(leads: int, random_seed: int, database: str, platform: str) -> None:
     """Seed history, start the service and a worker, replay a recorded day of webhooks, and
     print what was sent, what went to review and why; then stop everything it started."""
     if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", database):
         raise CommandError("--database must be a plain lower-case name (letters, digits, _)")
-    run(settings_or_fail(), click.echo, leads=leads, random_seed=random_seed, database=database)
+    run(
+        settings_or_fail(),
+        click.echo,
+        leads=leads,
+        random_seed=random_seed,
+        database=database,
+        platform=platform,
+    )

@@ -1,4 +1,5 @@
-"""A loopback stand-in for EmailBison and Slack that answers like them and records each call.
+"""A loopback stand-in for the email platforms (EmailBison, Smartlead, Instantly) and Slack
+that answers like them and records each call.
 
 The demo points the workspace's platform URL and SLACK_API_URL here, so the real clients run
 and nothing leaves the machine.
@@ -46,6 +47,17 @@ class Recorder:
                     endpoint="eb_stop",
                     methods=["POST"],
                 ),
+                Rule(
+                    "/sl/api/v1/campaigns/<campaign_id>/reply-email-thread",
+                    endpoint="sl_reply",
+                    methods=["POST"],
+                ),
+                Rule(
+                    "/sl/api/v1/campaigns/<campaign_id>/leads/<lead_id>/pause",
+                    endpoint="sl_stop",
+                    methods=["POST"],
+                ),
+                Rule("/inst/api/v2/emails/reply", endpoint="inst_reply", methods=["POST"]),
                 Rule("/slack/api/<method>", endpoint="slack", methods=["POST", "GET"]),
             ]
         )
@@ -87,6 +99,15 @@ class Recorder:
         elif endpoint == "eb_stop":
             self.calls.append(Call("emailbison", f"stop:{args['campaign_id']}", body))
             answer = {"data": {"success": True}}
+        elif endpoint == "sl_reply":
+            self.calls.append(Call("smartlead", f"reply:{body.get('email_stats_id')}", body))
+            answer = {"success": True, "message": "Reply sent successfully"}
+        elif endpoint == "sl_stop":
+            self.calls.append(Call("smartlead", f"stop:{args['campaign_id']}", body))
+            answer = {"ok": True, "data": "success"}
+        elif endpoint == "inst_reply":
+            self.calls.append(Call("instantly", f"reply:{body.get('reply_to_uuid')}", body))
+            answer = {"id": f"demo-sent-{next(self._ids)}", "subject": body.get("subject")}
         else:
             self.calls.append(Call("slack", args["method"], body))
             answer = _SLACK.get(args["method"], {"ok": True})

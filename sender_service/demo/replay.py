@@ -1,8 +1,15 @@
-"""The recorded day of webhooks, turned into EmailBison payloads for the demo workspace."""
+"""The recorded day of webhooks, turned into the demo workspace's platform's payloads.
+
+The day was recorded from EmailBison; for Smartlead and Instantly each event becomes the
+webhook that platform sends for it (field sets as in `ingest/smartlead.py` and
+`ingest/instantly.py`). Their webhooks report no reply a person sends from the platform's own
+inbox, and Instantly none that its campaigns do not track: those events are left out.
+"""
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from importlib import resources
@@ -23,8 +30,32 @@ def recorded_events() -> list[dict[str, Any]]:
     return events
 
 
+@dataclass(frozen=True)
+class Delivery:
+    minutes_ago: int
+    event_type: str  # the platform's own name for the event
+    who: str  # the lead's (or sender's) address, for the console
+    body: dict[str, Any]
+
+
+def deliveries(campaigns: Campaigns, now: datetime, platform: str) -> list[Delivery]:
+    """The day's webhooks as `platform` sends them, oldest first."""
+    out = []
+    for minutes_ago, body in payloads(campaigns, now):
+        if platform == "emailbison":
+            data = body["data"]
+            who = data.get("lead", {}).get("email") or data["reply"]["from_email_address"]
+            out.append(Delivery(minutes_ago, body["event"]["type"], who, body))
+            continue
+        translate = _smartlead if platform == "smartlead" else _instantly
+        for event_type, translated in translate(body, now - timedelta(minutes=minutes_ago)):
+            who = body["data"]["lead"]["email"]
+            out.append(Delivery(minutes_ago, event_type, who, translated))
+    return out
+
+
 def payloads(campaigns: Campaigns, now: datetime) -> list[tuple[int, dict[str, Any]]]:
-    """(minutes ago, webhook body) for each recorded event, oldest first."""
+    """(minutes ago, EmailBison webhook body) for each recorded event, oldest first."""
     leads: dict[int, dict[str, Any]] = {}
     out = []
     for event in sorted(recorded_events(), key=lambda e: -int(e["minutes_ago"])):
@@ -84,3 +115,116 @@ def _reply(reply: dict[str, Any], lead: dict[str, Any] | None, at: datetime) -> 
         "date_received": at.isoformat(),
         "automated_reply": reply.get("automated_reply", False),
     }
+
+
+def _smartlead(body: dict[str, Any], at: datetime) -> list[tuple[str, dict[str, Any]]]:
+    kind, data = body["event"]["type"], body["data"]
+    lead, campaign = data.get("lead"), data.get("campaign")
+    if kind in ("MANUAL_EMAIL_SENT", "UNTRACKED_REPLY_RECEIVED") or lead is None:
+        return []
+    common: dict[str, Any] = {
+        "sl_email_lead_id": str(lead["id"]),
+        "sl_lead_email": lead["email"],
+        "to_email": lead["email"],
+        "to_name": " ".join(p for p in (lead.get("first_name"), lead.get("last_name")) if p),
+        "from_email": SENDER["email"],
+        "campaign_id": int(campaign["id"]) if str(campaign["id"]).isdigit() else campaign["id"],
+        "campaign_name": campaign["name"],
+        "event_timestamp": at.isoformat(),
+        "secret_key": "demo",
+    }
+    if kind == "EMAIL_SENT":
+        email = data["scheduled_email"]
+        sent = {
+            "message_id": f"<demo-sent-{email['id']}@acme-outbound.com>",
+            "html": email["email_body"],
+            "text": email["email_body"],
+            "time": at.isoformat(),
+        }
+        return [
+            (
+                "EMAIL_SENT",
+                {
+                    **common,
+                    "event_type": "EMAIL_SENT",
+                    "subject": email["email_subject"],
+                    "stats_id": f"demo-{email['id']}",
+                    "sent_message": sent,
+                },
+            )
+        ]
+    if kind == "LEAD_UNSUBSCRIBED":
+        return [(kind, {**common, "event_type": kind, "lead_email": lead["email"]})]
+    reply = data["reply"]
+    message_id = f"<demo-{reply['id']}@mail.example>"
+    replied = {
+        **common,
+        "event_type": "EMAIL_REPLY",
+        "subject": reply["email_subject"],
+        "stats_id": f"demo-stats-{reply['id']}",
+        "reply_message": {
+            "message_id": message_id,
+            "html": reply["html_body"],
+            "text": reply["text_body"],
+            "time": at.isoformat(),
+        },
+    }
+    out = [("EMAIL_REPLY", replied)]
+    if kind == "LEAD_INTERESTED":
+        category = {
+            **common,
+            "event_type": "LEAD_CATEGORY_UPDATED",
+            "lead_id": str(lead["id"]),
+            "lead_category": {"new_id": 1, "new_name": "Interested"},
+            "last_reply": {"message_id": message_id, "email_body": reply["html_body"]},
+        }
+        out.append(("LEAD_CATEGORY_UPDATED", category))
+    return out
+
+
+def _instantly(body: dict[str, Any], at: datetime) -> list[tuple[str, dict[str, Any]]]:
+    kind, data = body["event"]["type"], body["data"]
+    lead, campaign = data.get("lead"), data.get("campaign")
+    if kind in ("MANUAL_EMAIL_SENT", "UNTRACKED_REPLY_RECEIVED") or lead is None:
+        return []
+    common: dict[str, Any] = {
+        "timestamp": at.isoformat(),
+        "workspace": "demo",
+        "campaign_id": campaign["id"],
+        "campaign_name": campaign["name"],
+        "lead_email": lead["email"],
+        "email_account": SENDER["email"],
+        "firstName": lead.get("first_name"),
+        "lastName": lead.get("last_name"),
+        "companyName": lead.get("company"),
+    }
+    if kind == "EMAIL_SENT":
+        email = data["scheduled_email"]
+        sent = {
+            "event_type": "email_sent",
+            "email_id": _email_id("sent", email["id"]),
+            "email_subject": email["email_subject"],
+            "email_text": email["email_body"],
+            "step": 1,
+        }
+        return [("email_sent", {**common, **sent})]
+    if kind == "LEAD_UNSUBSCRIBED":
+        return [("lead_unsubscribed", {**common, "event_type": "lead_unsubscribed"})]
+    reply = data["reply"]
+    replied = {
+        **common,
+        "event_type": "reply_received",
+        "email_id": _email_id("reply", reply["id"]),
+        "reply_subject": reply["email_subject"],
+        "reply_text": reply["text_body"],
+        "reply_html": reply["html_body"],
+    }
+    out = [("reply_received", replied)]
+    if kind == "LEAD_INTERESTED":
+        out.append(("lead_interested", {**common, "event_type": "lead_interested"}))
+    return out
+
+
+def _email_id(kind: str, number: int) -> str:
+    """A stable Instantly-style email UUID for a recorded email."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"replyline-demo:{kind}:{number}"))

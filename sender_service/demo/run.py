@@ -42,7 +42,7 @@ from sender_service.db.models import (
 )
 from sender_service.db.urls import libpq_url, with_database
 from sender_service.demo.recorder import Recorder
-from sender_service.demo.replay import Campaigns, payloads
+from sender_service.demo.replay import Campaigns, deliveries
 from sender_service.local_http import free_port, wait_until_healthy
 from sender_service.reports.scheduled import write_chatgpt_zip
 from sender_service.reports.weekly import last_complete_week, write_weekly_report
@@ -61,6 +61,7 @@ class Stage:
     secret: str
     campaigns: Campaigns
     secret_key: str
+    platform: str = "emailbison"
 
 
 def fresh_database(settings: Settings, name: str) -> str:
@@ -78,8 +79,13 @@ def fresh_database(settings: Settings, name: str) -> str:
     return url
 
 
+# Where the recorder answers as each platform's API.
+RECORDED_PATHS = {"emailbison": "/eb", "smartlead": "/sl", "instantly": "/inst"}
+PLATFORM_NAMES = {"emailbison": "EmailBison", "smartlead": "Smartlead", "instantly": "Instantly"}
+
+
 def stage(
-    url: str, recorder: Recorder, leads: int, random_seed: int
+    url: str, recorder: Recorder, leads: int, random_seed: int, platform: str = "emailbison"
 ) -> tuple[Stage, dict[str, int]]:
     """Seed twelve weeks of history, then ready the Calendly workspace for the live day."""
     end = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -90,7 +96,8 @@ def stage(
             select(Workspace).where(Workspace.calendly_scheduling_url.is_not(None)).limit(1)
         ).scalar_one()
         secret = rotate_webhook_secret(workspace)
-        workspace.email_platform_url = f"{recorder.url}/eb"
+        workspace.email_platform = platform
+        workspace.email_platform_url = f"{recorder.url}{RECORDED_PATHS[platform]}"
         workspace.auto_send_enabled = True
         workspace.ai_context = {
             "offer": "we fill B2B sales calendars with qualified meetings, paid per meeting held",
@@ -120,6 +127,7 @@ def stage(
             secret,
             Campaigns(auto=chosen["AI_AUTO_SEND"], setter=chosen["SETTER_MANAGED"]),
             key,
+            platform,
         )
     return staged, counts
 
@@ -172,23 +180,20 @@ def replay(staged: Stage, port: int, echo: Echo) -> list[uuid.UUID]:
     """POST each recorded event; the ids of the messages the service accepted."""
     accepted: list[uuid.UUID] = []
     now = datetime.now(UTC)
-    for minutes_ago, body in payloads(staged.campaigns, now):
+    for delivery in deliveries(staged.campaigns, now, staged.platform):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         conn.request(
             "POST",
-            f"/webhooks/emailbison/{staged.workspace_id}",
-            json.dumps(body),
+            f"/webhooks/{staged.platform}/{staged.workspace_id}",
+            json.dumps(delivery.body),
             {"Content-Type": "application/json", "X-Replyline-Secret": staged.secret},
         )
         response = conn.getresponse()
         answer = json.loads(response.read() or b"{}")
         if answer.get("message_id"):
             accepted.append(uuid.UUID(answer["message_id"]))
-        who = (
-            body["data"].get("lead", {}).get("email") or body["data"]["reply"]["from_email_address"]
-        )
         echo(
-            f"  -{minutes_ago:>3} min  {body['event']['type']:<25} {who:<32} "
+            f"  -{delivery.minutes_ago:>3} min  {delivery.event_type:<25} {delivery.who:<32} "
             f"{response.status} {answer.get('status', '')}"
         )
         conn.close()
@@ -238,10 +243,11 @@ def summary(staged: Stage, accepted: list[uuid.UUID], recorder: Recorder, echo: 
     echo(f"\nSlack review DMs to the reviewer ({len(dms)}):")
     for dm in dms:
         echo(f"  {str(dm.body.get('text', ''))[:160]}")
-    calls = recorder.of("emailbison")
+    calls = recorder.of(staged.platform)
     in_thread = [c for c in calls if c.method.startswith("reply:")]
     echo(
-        f"\nEmailBison calls recorded: {len(in_thread)} replies sent in thread, "
+        f"\n{PLATFORM_NAMES[staged.platform]} calls recorded: "
+        f"{len(in_thread)} replies sent in thread, "
         f"{len(calls) - len(in_thread)} campaigns told to stop emailing a lead who replied"
     )
 
@@ -337,14 +343,23 @@ def analytics(settings: Settings, staged: Stage, echo: Echo) -> None:
     echo(f"ChatGPT dataset: {dataset}")
 
 
-def run(settings: Settings, echo: Echo, *, leads: int, random_seed: int, database: str) -> None:
+def run(
+    settings: Settings,
+    echo: Echo,
+    *,
+    leads: int,
+    random_seed: int,
+    database: str,
+    platform: str = "emailbison",
+) -> None:
     started = time.monotonic()
     pg_was_running = bool(settings.database_url) or embedded.is_running(settings.embedded_pgdata)
     url = fresh_database(settings, database)
     echo(f"[1/5] database {database} created and migrated (the demo never touches real data)")
     recorder = Recorder().start()
     try:
-        staged, counts = stage(url, recorder, leads, random_seed)
+        staged, counts = stage(url, recorder, leads, random_seed, platform)
+        name = PLATFORM_NAMES[platform]
         auto, setter = staged.campaigns.auto[1], staged.campaigns.setter[1]
         echo(
             f"[2/5] seeded twelve weeks of history: {counts.get('leads', 0):,} leads, "
@@ -355,10 +370,10 @@ def run(settings: Settings, echo: Echo, *, leads: int, random_seed: int, databas
         with processes(staged, recorder, log_dir) as port:
             echo(
                 f"[3/5] service on http://127.0.0.1:{port} and a worker running "
-                f"(LLM_PROVIDER=offline; EmailBison and Slack recorded on {recorder.url}); "
+                f"(LLM_PROVIDER=offline; {name} and Slack recorded on {recorder.url}); "
                 f"logs in {log_dir}"
             )
-            echo("[4/5] replaying a recorded day of EmailBison webhooks over HTTP:")
+            echo(f"[4/5] replaying a recorded day of {name} webhooks over HTTP:")
             accepted = replay(staged, port, echo)
             wait_idle(url)
         echo("[5/5] the worker finished; service and worker stopped")
