@@ -5,10 +5,12 @@ genuine delivery; a delivery without the id that makes it one reply is held, nam
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from sender_service.demo.replay import Campaigns, deliveries
 from sender_service.ingest import instantly, smartlead
 from sender_service.ingest.events import Event, Ignored, PayloadError
 from tests import instantly_payloads as inst
@@ -159,3 +161,14 @@ def test_instantly_reply_without_its_ids_is_refused_naming_the_field(field: str)
     with pytest.raises(PayloadError) as refused:
         read_inst(payload)
     assert refused.value.field == field
+
+
+@pytest.mark.parametrize("platform", ["smartlead", "instantly"])
+def test_the_demos_day_is_read_as_the_platforms_own_webhooks(platform: str) -> None:
+    """`replyline demo --platform` replays these: each must be an event the reader stores."""
+    day = deliveries(Campaigns(("101", "Auto"), ("102", "Setter")), datetime.now(UTC), platform)
+    read = smartlead.parse if platform == "smartlead" else instantly.parse
+    events = [read(json.dumps(d.body).encode()) for d in day]
+    assert all(isinstance(e, Event) for e in events)
+    kinds = [e.kind for e in events if isinstance(e, Event)]
+    assert kinds.count("reply") == 11 and {"outbound", "unsubscribed", "tagged"} <= set(kinds)
