@@ -9,8 +9,10 @@ email's id: "you can use it to reply via the reply endpoint" as `reply_to_uuid`)
 `reply_subject`, `reply_text`, `reply_html`. Event types read: `reply_received`,
 `auto_reply_received`, `email_sent`, `email_bounced`, `lead_unsubscribed`, and the lead-status
 events (`lead_interested`, `lead_not_interested`, `lead_neutral`, `lead_meeting_booked`,
-`lead_meeting_completed`, `lead_closed`, `lead_out_of_office`, `lead_wrong_person`), whose
-name becomes the tag of the lead's latest reply.
+`lead_meeting_completed`, `lead_closed`, `lead_out_of_office`, `lead_wrong_person`,
+`lead_no_show` — the `event_type` enum of https://developer.instantly.ai/api-reference/webhook/create-webhook),
+whose name becomes the tag of the lead's latest reply. Custom-label events are ignored: their
+`event_type` is the label itself, which no list can tell from an event type added later.
 
 Instantly names a lead by its email address only: that address is the lead's id here. "Lead
 data merged from your database may appear as extra keys" without documented names: the lead's
@@ -54,6 +56,7 @@ TAG_EVENTS: Final = (
     "lead_closed",
     "lead_out_of_office",
     "lead_wrong_person",
+    "lead_no_show",
 )
 
 
