@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,12 +153,15 @@ def test_a_positive_reply_is_answered_once_in_the_thread(setup: Setup) -> None:
 def test_a_duplicate_delivery_is_one_row(setup: Setup) -> None:
     answers = [setup.post(setup.reply()) for _ in range(3)]
     assert [a[1]["status"] for a in answers] == ["accepted", "duplicate", "duplicate"]
+    with ThreadPoolExecutor(10) as pool:  # and ten more at once
+        at_once = list(pool.map(lambda _: setup.post(setup.reply())[1]["status"], range(10)))
+    assert at_once == ["duplicate"] * 10
     (reply,) = rows(setup.db_url, Message)
     (lead,) = rows(setup.db_url, Lead)
     assert (reply.lead_id, lead.email, lead.first_name) == (lead.id, "dana@prospect.io", "Dana")
     assert reply.body == "Sounds interesting, can we talk Tuesday?"
     journal = rows(setup.db_url, WebhookDelivery)
-    assert sorted(d.outcome for d in journal) == ["duplicate", "duplicate", "stored"]
+    assert sorted(d.outcome for d in journal) == ["duplicate"] * 12 + ["stored"]
     assert {d.provider for d in journal} == {setup.platform}
 
 
@@ -270,6 +274,10 @@ def test_campaign_sync_upserts_and_archives(setup: Setup, cli_runner: CliRunner)
             **env,
         )
     )
+    text = run(
+        cli_runner, setup.db_url, "campaigns", "sync", "--workspace", str(setup.workspace_id), **env
+    ).stdout
+    assert text.strip() == "listed 3, created 0, renamed 0, archived 0, unarchived 0, unchanged 3"
     assert counts == {
         "listed": 3,
         "created": 2,
@@ -283,3 +291,19 @@ def test_campaign_sync_upserts_and_archives(setup: Setup, cli_runner: CliRunner)
     assert campaigns["Spring push (renamed)"].response_mode == "AI_AUTO_SEND"  # settings kept
     new = campaigns["Autumn push"]
     assert (new.response_mode, float(new.auto_send_confidence_threshold)) == ("SETTER_MANAGED", 0.9)
+
+
+def test_a_reply_without_its_id_is_held_naming_the_field(setup: Setup) -> None:
+    payload = setup.reply()
+    if setup.platform == "smartlead":
+        payload["reply_message"]["message_id"] = None
+        payload["message_id"] = ""
+        field = "reply_message.message_id"
+    else:
+        del payload["email_id"]
+        field = "email_id"
+    status, answer = setup.post(payload)
+    assert (status, answer) == (202, {"status": "held"})
+    (held,) = rows(setup.db_url, WebhookDelivery)
+    assert (held.outcome, held.error_field, held.provider) == ("held", field, setup.platform)
+    assert rows(setup.db_url, Message) == []
