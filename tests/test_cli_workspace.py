@@ -63,6 +63,45 @@ def test_defaults_and_a_lower_case_provider(db_url: str, cli_runner: CliRunner) 
     assert view["email_platform"] == "emailbison"
 
 
+def test_choosing_smartlead_or_instantly_sets_its_api_address(
+    db_url: str, cli_runner: CliRunner
+) -> None:
+    view = create_workspace(cli_runner, db_url, "--email-platform", "smartlead")
+    assert (view["email_platform"], view["email_platform_url"]) == (
+        "smartlead",
+        "https://server.smartlead.ai",
+    )
+
+    def update(*args: str) -> dict[str, str]:
+        out: dict[str, str] = ok_json(
+            run(
+                cli_runner,
+                db_url,
+                "workspace",
+                "update",
+                "--workspace",
+                view["id"],
+                *args,
+                "--json",
+            )
+        )
+        return out
+
+    moved = update("--email-platform", "instantly")
+    assert moved["email_platform_url"] == "https://api.instantly.ai"
+    proxied = update("--email-platform-url", "https://proxy.acme.test/instantly")
+    # Naming the platform again keeps a URL someone set on purpose.
+    assert (
+        update("--email-platform", "instantly")["email_platform_url"]
+        == (proxied["email_platform_url"])
+    )
+    back = update("--email-platform", "emailbison", "--email-platform-url", "https://b.acme.test")
+    assert (back["email_platform"], back["email_platform_url"]) == (
+        "emailbison",
+        "https://b.acme.test",
+    )
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [

@@ -307,3 +307,16 @@ def test_a_reply_without_its_id_is_held_naming_the_field(setup: Setup) -> None:
     (held,) = rows(setup.db_url, WebhookDelivery)
     assert (held.outcome, held.error_field, held.provider) == ("held", field, setup.platform)
     assert rows(setup.db_url, Message) == []
+
+
+def test_webhook_urls_name_the_workspaces_own_platform(setup: Setup, cli_runner: CliRunner) -> None:
+    env = {**setup.stubs.env(), "PUBLIC_BASE_URL": "https://hooks.acme.test"}
+    args = ("webhooks", "urls", "--workspace", str(setup.workspace_id))
+    urls = ok_json(run(cli_runner, setup.db_url, *args, "--json", **env))["urls"]
+    assert urls[setup.platform] == (
+        f"https://hooks.acme.test/webhooks/{setup.platform}/{setup.workspace_id}"
+        "?secret=<WEBHOOK_SECRET>"
+    )
+    assert "emailbison" not in urls
+    text = run(cli_runner, setup.db_url, *args, **env).stdout
+    assert text.splitlines()[3].split()[0] == setup.platform.capitalize()
