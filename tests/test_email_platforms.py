@@ -21,11 +21,13 @@ from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 from sqlalchemy import select
 
+from sender_service.api_tokens import issue_token
 from sender_service.credentials import cipher, store_secret
 from sender_service.db.engine import session_scope
 from sender_service.db.models import AIDraft, EmailCampaign, Job, Lead, Message, WebhookDelivery
 from sender_service.jobs.worker import Worker
 from sender_service.services import Services
+from sender_service.users import add_member
 from sender_service.workspaces import create_workspace
 from tests import instantly_payloads as inst
 from tests import smartlead_payloads as sl
@@ -320,3 +322,33 @@ def test_webhook_urls_name_the_workspaces_own_platform(setup: Setup, cli_runner:
     assert "emailbison" not in urls
     text = run(cli_runner, setup.db_url, *args, **env).stdout
     assert text.splitlines()[3].split()[0] == setup.platform.capitalize()
+
+
+def test_a_setter_answers_through_replyline_in_the_platforms_thread(setup: Setup) -> None:
+    """Neither platform reports a person's reply from its own inbox; a setter's reply sent
+    through Replyline is the setter's, in the same thread, through the platform's API."""
+    setup.stubs.llm["auto_send_evaluation"] = {
+        "confidence": 0.6,
+        "safe_to_send": True,
+        "reason": "asks about pricing",
+    }
+    setup.post(setup.reply())
+    setup.drain()
+    assert setup.sends() == []  # below the threshold: waits for a person
+    (draft,) = rows(setup.db_url, AIDraft)
+    with session_scope(setup.db_url) as session:
+        user = add_member(session, "sam@acme.test", setup.workspace_id, "setter")[0]
+        token = issue_token(session, user)[1]
+    status, answer = setup.service.request(
+        "POST",
+        f"/api/drafts/{draft.id}/send",
+        json.dumps({"body": "Hi Dana, pricing is per meeting held. Tuesday at 10?"}).encode(),
+        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    assert (status, answer["status"]) == (200, "sent")
+    (sent,) = rows(setup.db_url, Message, Message.direction == "outbound")
+    assert (sent.sent_by, sent.delivery_status) == ("setter", "sent")
+    (call,) = setup.sends()
+    body = json.loads(call.get_data())
+    text = body["email_body"] if setup.platform == "smartlead" else body["body"]["text"]
+    assert "pricing is per meeting held" in text
