@@ -163,3 +163,30 @@ def lead_category_updated(
         "lastReply": last,
         "last_reply": last if reply_message_id else None,
     }
+
+
+def untracked_reply(sender: str = f"Dana Reyes <{LEAD_EMAIL}>") -> dict[str, Any]:
+    """https://help.smartlead.ai/Untracked-replies-d68b21be42c74f50b7f86bc63103a1c6"""
+    return {
+        "event_timestamp": "2026-11-29T11:24:33.353Z",
+        "reply_message": {
+            "message_id": "<CAJZ-untracked-1@mail.gmail.com>",
+            "html": "",
+            "text": "Following up from my other address: still keen, Tuesday?\n",
+            "time": "2026-11-29T11:24:33.353Z",
+        },
+        "secret_key": "e0207d40-84ef-4ad6-89eb-7dbff8c0138d",
+        "description": "",
+        "sender_detail": sender,
+        "recipient_detail": MAILBOX,
+        "cc": "",
+        "bcc": "",
+        "subject": "Untracked replies",
+        "visible_text": "Following up from my other address: still keen, Tuesday?\n",
+        "has_attachment": False,
+        "metadata": {"webhook_created_at": "2026-11-01T13:51:26.269Z"},
+        "webhook_url": "https://hooks.acme.test/webhooks/smartlead/x",
+        "webhook_id": 94,
+        "webhook_name": "Replyline",
+        "event_type": "UNTRACKED_REPLIES",
+    }

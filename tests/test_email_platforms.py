@@ -352,3 +352,20 @@ def test_a_setter_answers_through_replyline_in_the_platforms_thread(setup: Setup
     body = json.loads(call.get_data())
     text = body["email_body"] if setup.platform == "smartlead" else body["body"]["text"]
     assert "pricing is per meeting held" in text
+
+
+@pytest.mark.parametrize("setup", ["smartlead"], indirect=True)
+def test_a_smartlead_untracked_reply_is_matched_by_sender_and_never_auto_answered(
+    setup: Setup,
+) -> None:
+    setup.post(sl.email_reply())
+    setup.drain()
+    sends = len(setup.sends())
+    status, answer = setup.post(sl.untracked_reply())
+    assert (status, answer["status"]) == (202, "accepted")
+    setup.drain()
+    (untracked,) = rows(setup.db_url, Message, Message.thread_ref["untracked"].as_boolean())
+    (lead,) = rows(setup.db_url, Lead)
+    assert (untracked.lead_id, untracked.from_address) == (lead.id, sl.LEAD_EMAIL)
+    assert untracked.sentiment == "Interested"  # classified like any reply
+    assert len(setup.sends()) == sends  # but never answered by the AI

@@ -172,3 +172,14 @@ def test_the_demos_day_is_read_as_the_platforms_own_webhooks(platform: str) -> N
     assert all(isinstance(e, Event) for e in events)
     kinds = [e.kind for e in events if isinstance(e, Event)]
     assert kinds.count("reply") == 11 and {"outbound", "unsubscribed", "tagged"} <= set(kinds)
+    # Smartlead reports replies outside any campaign; Instantly has no such event.
+    assert kinds.count("untracked_reply") == (1 if platform == "smartlead" else 0)
+
+
+def test_smartlead_untracked_reply_is_read_from_its_sender() -> None:
+    event = read_sl(sl.untracked_reply("Sunita Soy <Sunita@Example.com>"))
+    assert isinstance(event, Event) and event.kind == "untracked_reply" and event.message
+    assert event.lead is None and event.message.from_address == "Sunita@Example.com"
+    assert event.message.thread_ref["untracked"] is True
+    blank = read_sl(sl.untracked_reply(""))
+    assert isinstance(blank, Event) and blank.message and blank.message.from_address is None

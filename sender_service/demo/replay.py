@@ -3,7 +3,8 @@
 The day was recorded from EmailBison; for Smartlead and Instantly each event becomes the
 webhook that platform sends for it (field sets as in `ingest/smartlead.py` and
 `ingest/instantly.py`). Their webhooks report no reply a person sends from the platform's own
-inbox, and Instantly none that its campaigns do not track: those events are left out.
+inbox, and Instantly none that its campaigns do not track: those events are left out
+(Smartlead's untracked reply is its UNTRACKED_REPLIES).
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ def deliveries(campaigns: Campaigns, now: datetime, platform: str) -> list[Deliv
             out.append(Delivery(minutes_ago, body["event"]["type"], who, body))
             continue
         translate = _smartlead if platform == "smartlead" else _instantly
+        data = body["data"]
+        who = data.get("lead", {}).get("email") or data["reply"]["from_email_address"]
         for event_type, translated in translate(body, now - timedelta(minutes=minutes_ago)):
-            who = body["data"]["lead"]["email"]
             out.append(Delivery(minutes_ago, event_type, who, translated))
     return out
 
@@ -120,7 +122,23 @@ def _reply(reply: dict[str, Any], lead: dict[str, Any] | None, at: datetime) -> 
 def _smartlead(body: dict[str, Any], at: datetime) -> list[tuple[str, dict[str, Any]]]:
     kind, data = body["event"]["type"], body["data"]
     lead, campaign = data.get("lead"), data.get("campaign")
-    if kind in ("MANUAL_EMAIL_SENT", "UNTRACKED_REPLY_RECEIVED") or lead is None:
+    if kind == "UNTRACKED_REPLY_RECEIVED":
+        reply = data["reply"]
+        untracked = {
+            "event_type": "UNTRACKED_REPLIES",
+            "event_timestamp": at.isoformat(),
+            "sender_detail": f"{reply.get('from_name') or ''} <{reply['from_email_address']}>",
+            "recipient_detail": SENDER["email"],
+            "subject": reply["email_subject"],
+            "reply_message": {
+                "message_id": f"<demo-{reply['id']}@mail.example>",
+                "html": reply["html_body"],
+                "text": reply["text_body"],
+                "time": at.isoformat(),
+            },
+        }
+        return [("UNTRACKED_REPLIES", untracked)]
+    if kind == "MANUAL_EMAIL_SENT" or lead is None:
         return []
     common: dict[str, Any] = {
         "sl_email_lead_id": str(lead["id"]),

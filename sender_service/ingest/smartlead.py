@@ -16,6 +16,9 @@ Field sets from Smartlead's webhook reference, https://help.smartlead.ai/Webhook
 - LEAD_CATEGORY_UPDATED: https://help.smartlead.ai/Lead-Category-Updated-22cab06ce4a0499ca417916cececa62c
   (`lead_id`, `lead_category {new_name}` or deprecated `category`, `lead_data {email,
   first_name, ...}`, `last_reply {message_id, ...}` or deprecated `lastReply`);
+- UNTRACKED_REPLIES: https://help.smartlead.ai/Untracked-replies-d68b21be42c74f50b7f86bc63103a1c6
+  (a reply outside any campaign: `reply_message {message_id, html, text, time}`,
+  `sender_detail` "Name <address>", `recipient_detail` = our mailbox, `subject`);
 - LEAD_UNSUBSCRIBED: named in https://api.smartlead.ai/guides/webhook-integration, whose
   handler reads `lead_email`; no field list is published, so the lead is read from any of
   the fields the other events use.
@@ -27,6 +30,7 @@ Smartlead reports no reply a person sends from its master inbox (README, "Email 
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import Annotated, Any, Final
 
 from pydantic import AliasChoices, Field
@@ -42,7 +46,7 @@ from sender_service.ingest.events import (
     MessageInfo,
     PayloadError,
 )
-from sender_service.ingest.guards import Email, LenientId, load_json, read_time
+from sender_service.ingest.guards import Email, LenientId, check_email, load_json, read_time
 from sender_service.ingest.lenient import IfObject, Text
 from sender_service.ingest.model import ProviderModel, validate
 from sender_service.text_format import html_to_text, looks_like_html
@@ -56,6 +60,7 @@ LEAD_EVENTS: Final[dict[str, EventKind]] = {
     "EMAIL_BOUNCED": "bounced",
 }
 TAG_EVENTS: Final = ("LEAD_CATEGORY_UPDATED",)
+UNTRACKED_EVENTS: Final = ("UNTRACKED_REPLIES",)
 
 
 class Envelope(ProviderModel):
@@ -113,16 +118,20 @@ class SmartleadWebhook(ProviderModel):
     lead: Annotated[SmartleadLead | None, IfObject] = Field(
         None, validation_alias=AliasChoices("lead_data", "lead")
     )
+    sender_detail: Text = None  # UNTRACKED_REPLIES: "Name <address>" of who wrote
+    recipient_detail: Text = None  # UNTRACKED_REPLIES: our mailbox
 
 
 def parse(body: bytes) -> Event | Ignored:
     """The event in a Smartlead webhook body, or why Replyline ignores it."""
     raw = load_json(body)
     event_type = validate(Envelope, raw).event_type.strip().upper()
-    known = (*REPLY_EVENTS, *SENT_EVENTS, *LEAD_EVENTS, *TAG_EVENTS)
+    known = (*REPLY_EVENTS, *SENT_EVENTS, *LEAD_EVENTS, *TAG_EVENTS, *UNTRACKED_EVENTS)
     if event_type not in known:
         return Ignored(f"Smartlead event {event_type} is not one Replyline reads")
     delivery = validate(SmartleadWebhook, raw)
+    if event_type in UNTRACKED_EVENTS:
+        return Event("untracked_reply", event_type, message=_untracked(delivery))
     lead, campaign = _lead(delivery), _campaign(delivery)
     if event_type in REPLY_EVENTS:
         return Event("reply", event_type, lead, campaign, _reply(delivery, lead))
@@ -241,4 +250,26 @@ def _sent(delivery: SmartleadWebhook, lead: LeadInfo) -> MessageInfo:
             "sender_email": delivery.from_email,
             "lead_email": lead.email,
         },
+    )
+
+
+def _untracked(delivery: SmartleadWebhook) -> MessageInfo:
+    """A reply in the mailbox outside any campaign: matched to a lead by its sender's address,
+    classified, never auto-answered (no campaign thread to answer in)."""
+    part = delivery.reply_message or SmartleadEmail()
+    if part.message_id is None:
+        raise PayloadError("reply_message.message_id: missing", "reply_message.message_id")
+    sender = parseaddr(delivery.sender_detail or "")[1] or None
+    body, body_html = _bodies(part.text, part.html)
+    return MessageInfo(
+        source=SOURCE,
+        external_id=part.message_id,
+        direction="inbound",
+        subject=delivery.subject,
+        body=body,
+        body_html=body_html,
+        from_address=check_email(sender, "sender_detail") if sender else None,
+        to_address=delivery.recipient_detail,
+        occurred_at=read_time(part.time or delivery.event_timestamp, "reply_message.time"),
+        thread_ref={"reply_message_id": part.message_id, "untracked": True},
     )

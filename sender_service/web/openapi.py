@@ -106,7 +106,8 @@ def _emailbison_webhook() -> dict[str, Any]:
 def _smartlead_webhook() -> dict[str, Any]:
     return _email_webhook(
         "Receive a Smartlead webhook event",
-        "EMAIL_REPLY, EMAIL_SENT, LEAD_UNSUBSCRIBED and EMAIL_BOUNCE are stored once each; "
+        "EMAIL_REPLY, UNTRACKED_REPLIES, EMAIL_SENT, LEAD_UNSUBSCRIBED and EMAIL_BOUNCE are "
+        "stored once each; "
         "LEAD_CATEGORY_UPDATED tags the lead's reply with the category; other types are ignored.",
         {
             "allOf": [
