@@ -369,3 +369,15 @@ def test_a_smartlead_untracked_reply_is_matched_by_sender_and_never_auto_answere
     assert (untracked.lead_id, untracked.from_address) == (lead.id, sl.LEAD_EMAIL)
     assert untracked.sentiment == "Interested"  # classified like any reply
     assert len(setup.sends()) == sends  # but never answered by the AI
+
+
+@pytest.mark.parametrize("setup", ["smartlead"], indirect=True)
+def test_a_category_naming_a_reply_we_do_not_hold_tags_the_latest_reply(setup: Setup) -> None:
+    assert setup.post(sl.lead_category_updated("Interested"))[1]["status"] == "ignored"
+    setup.post(sl.email_reply())
+    label = sl.lead_category_updated("Meeting Request", reply_message_id="<not-ours@x>")
+    assert setup.post(label)[1]["status"] == "accepted"
+    (reply,) = rows(setup.db_url, Message)
+    assert reply.platform_tag == "Meeting Request"
+    ignored = [d for d in rows(setup.db_url, WebhookDelivery) if d.outcome == "ignored"]
+    assert [d.error for d in ignored] == ["no reply of the lead to tag"]

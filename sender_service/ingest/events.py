@@ -86,6 +86,7 @@ class Event:
     message: MessageInfo | None = None
     # "tagged": the platform's own label for the lead's reply (kept as `platform_tag`, never
     # as our classification). `tagged_message` is (source, external_id) of the reply when
-    # the platform names it; otherwise the lead's latest reply takes the label.
+    # the platform names it; the lead's latest reply takes the label when it names none or
+    # one Replyline does not hold.
     tag: str | None = None
     tagged_message: tuple[str, str] | None = None

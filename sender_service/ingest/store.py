@@ -105,20 +105,23 @@ def store_event(session: Session, workspace_id: uuid.UUID, event: Event) -> Stor
 def _tag_reply(
     session: Session, workspace_id: uuid.UUID, lead_id: uuid.UUID, event: Event
 ) -> Stored:
-    """Label the reply the platform names (else the lead's latest reply) with its tag."""
+    """Label the reply the platform names with its tag; the lead's latest reply when it names
+    none, or one Replyline does not hold (a label is about the lead's conversation)."""
     replies = select(Message.id, Message.platform_tag).where(
         Message.workspace_id == workspace_id,
         Message.lead_id == lead_id,
         Message.direction == "inbound",
     )
+    named = None
     if event.tagged_message is not None:
         source, external_id = event.tagged_message
-        replies = replies.where(Message.source == source, Message.external_id == external_id)
-    row = session.execute(
-        replies.order_by(Message.occurred_at.desc(), Message.created_at.desc())
-        .limit(1)
-        .with_for_update()
-    ).first()
+        named = replies.where(Message.source == source, Message.external_id == external_id)
+    latest = replies.order_by(Message.occurred_at.desc(), Message.created_at.desc()).limit(1)
+    row = None
+    for query in (q for q in (named, latest) if q is not None):
+        row = session.execute(query.with_for_update()).first()
+        if row is not None:
+            break
     if row is None:
         return Stored("ignored", lead_id=lead_id, reason="no reply of the lead to tag")
     if row.platform_tag == event.tag:

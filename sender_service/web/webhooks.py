@@ -26,7 +26,7 @@ _CHUNK: Final = 64 * 1024
 # How long a workspace's secret hash (and its lead field names) is trusted without reading it
 # again. A secret that does not match the cached hash is always checked against the database,
 # so a new secret works at once; the old one stops working within this many seconds of a
-# rotation, and a new field mapping applies to deliveries within as many.
+# rotation, and a new field mapping or email platform applies to deliveries within as many.
 SECRET_CACHE_SECONDS: Final = 5.0
 _secret_hashes: dict[tuple[str, uuid.UUID], tuple[str, Target, float]] = {}
 
