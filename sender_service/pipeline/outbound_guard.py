@@ -51,7 +51,7 @@ _INVISIBLE = dict.fromkeys(
 _DEFANGED_DOT = re.compile(r"\s*[\[(]\s*(?:\.|dot)\s*[\])]\s*", re.IGNORECASE)
 
 _PRICING = re.compile(
-    r"[$€£¥₹₽]\s*\d"
+    r"[$€£¥₹₽]\s*\d[\d.,]*"
     r"|\d(?:[\d.,' ]*\d)?\s*[$€£¥₹₽]"
     r"|\d(?:[\d.,' ]*\d)?\s*(?:usd|eur|gbp|chf|cad|aud|dollars?|euros?|pounds?|bucks)\b"
     r"|\b(?:usd|eur|gbp|chf|cad|aud)\s*\d"
@@ -168,7 +168,7 @@ def check(text: str, policy: GuardPolicy) -> tuple[Finding, ...]:
         found.append(Finding("contact", f"contact details {outside}"))
 
     if not policy.allow_pricing and (price := _PRICING.search(rest)):
-        found.append(Finding("pricing", f"{price[0].strip()!r}"))
+        found.append(Finding("pricing", repr(price[0].strip().rstrip(".,"))))
     if placeholder := _PLACEHOLDER.search(rest):
         found.append(Finding("placeholder", f"{placeholder[0]!r} left unfilled"))
     if mismatch := _language_mismatch(rest, normalise(policy.reply_text)):
