@@ -28,7 +28,7 @@ TIGHTENED = {
 }
 
 
-def workspace_update(db_url: str, setup: dict[str, Any], *args: str) -> dict[str, Any]:
+def workspace_update(db_url: str, setup: dict[str, Any], *args: str) -> Any:
     workspace = str(setup["workspace_id"])
     return ok_json(
         run(CliRunner(), db_url, "workspace", "update", "--workspace", workspace, *args, "--json")
