@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
@@ -192,3 +194,10 @@ def test_our_own_instructions_in_a_draft_are_stopped() -> None:
 def test_every_rule_broken_is_named_in_order() -> None:
     text = "Hi [Name], it's $99 at evil.com, mail bob@evil.com. " + "x" * 1200
     assert rules(text) == ["link", "contact", "pricing", "placeholder", "length"]
+
+
+def test_the_marts_count_the_same_rules() -> None:
+    macro = (Path(__file__).parents[1] / "dbt" / "macros" / "guard_rules.sql").read_text()
+    listed = re.search(r"return\(\[([^\]]*)\]\)", macro)
+    assert listed is not None
+    assert tuple(re.findall(r"'(\w+)'", listed[1])) == RULES
