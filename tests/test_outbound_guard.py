@@ -66,6 +66,10 @@ def test_a_link_to_any_other_host_is_stopped(text: str) -> None:
     assert rules(text) == ["link"]
 
 
+def test_the_leads_own_address_as_a_mailto_link_passes() -> None:
+    assert rules("Or write to mailto:dana@prospect.io") == []
+
+
 def test_allowed_domains_include_their_subdomains() -> None:
     assert rules("See https://docs.acme.com/start and acme.com") == []
 
@@ -97,6 +101,7 @@ def test_normalise_folds_compatibility_forms_and_drops_invisible_characters() ->
         "Call my colleague on (312) 555-0147",
         "Our hotline: +44 20 7946 0958",
         "Reach Mark at mark＠competitor.io",  # a full-width at sign
+        "Write to mailto:bob@evil.com?subject=hi",
     ],
 )
 def test_contact_details_that_are_neither_ours_nor_the_leads_are_stopped(text: str) -> None:
