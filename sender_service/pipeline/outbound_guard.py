@@ -180,7 +180,8 @@ def check(text: str, policy: GuardPolicy) -> tuple[Finding, ...]:
         for m in phonenumbers.PhoneNumberMatcher(
             rest, policy.phone_region, leniency=phonenumbers.Leniency.POSSIBLE
         )
-        if phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
+        if _looks_dialable(m.raw_string)
+        and phonenumbers.format_number(m.number, phonenumbers.PhoneNumberFormat.E164)
         not in policy.own_phones
     ]
     if outside_emails or outside_phones:
@@ -231,6 +232,13 @@ def _is_tld(name: str) -> bool:
     if lowered.startswith("xn--") or lowered in _TLDS:
         return True
     return len(lowered) == 2 and _two_letter_tld().fullmatch(lowered) is not None
+
+
+def _looks_dialable(raw: str) -> bool:
+    """Written as a phone number is: "1000000 users" is a count, "+1 415…", "(312) 555-…" or
+    ten digits in a row are numbers to call. Fictional ranges count: the text is the risk."""
+    digits = sum(ch.isdigit() for ch in raw)
+    return raw.lstrip().startswith("+") or digits >= 10 or any(ch in raw for ch in " -.()/")
 
 
 def _blank(text: str, start: int, end: int) -> str:
