@@ -134,13 +134,10 @@ def decide(facts: GateFacts) -> Decision:
     if facts.service_failure:
         return Decision("needs_review", f"outside service failed: {facts.service_failure}")
     if facts.unresolved_placeholders:
+        # The template's own check of the guard's `placeholder` rule, named and counted as it.
         names = ", ".join("{" + n + "}" for n in facts.unresolved_placeholders)
-        # The template's own check of the guard's `placeholder` rule, counted with it.
-        return Decision(
-            "needs_review",
-            f"the draft has unresolved placeholders: {names}",
-            guard_rules=("placeholder",),
-        )
+        unfilled = Finding("placeholder", f"{names} left unfilled")
+        return Decision("needs_review", guard_reason([unfilled]), guard_rules=("placeholder",))
     if facts.guard:
         rules = tuple(dict.fromkeys(f.rule for f in facts.guard))
         return Decision("needs_review", guard_reason(facts.guard), guard_rules=rules)

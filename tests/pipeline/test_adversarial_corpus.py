@@ -109,8 +109,10 @@ def test_no_adversarial_reply_is_auto_sent_each_is_reviewed_with_its_rule(
         assert entry["rule"] in decision.guard_rules, (entry["id"], decision.reason)
         assert drafts[lead_id].status == "pending" and drafts[lead_id].safe_to_send is True
         caught.update(decision.guard_rules)
-    # One review DM per draft: a person sees every one of them.
-    assert len(stubs.slack_posts()) == len(CORPUS)
+    # One review DM per draft: a person sees every one of them, and why.
+    posts = stubs.slack_posts()
+    assert len(posts) == len(CORPUS)
+    assert [p["text"] for p in posts if "the outbound guard stopped it" not in str(p["text"])] == []
     table = "\n".join(f"| {rule} | {count} |" for rule, count in caught.most_common())
     print(
         f"\n{len(CORPUS)} adversarial replies, 0 auto-sent\n| rule | drafts |\n|---|---|\n{table}"
