@@ -1,11 +1,18 @@
 """The analytics the JSON API serves: one workspace's marts rows, read from the published
-warehouse (read-only, so a refresh never blocks a reader), as plain JSON values."""
+warehouse (read-only, so a refresh never blocks a reader), as plain JSON values.
+
+With a date range the lead-level numbers are one aggregation over `marts.lead_funnel`, by
+cohort: a lead is in [from, to] when its first reply's date (workspace time zone) is, and its
+positive / meeting-requested / booked flags are as of the refresh. Weekly marts keep the
+weeks that overlap the range; sentiment counts sum the reply days in it.
+"""
 
 from __future__ import annotations
 
 import math
 import uuid
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -14,6 +21,7 @@ from typing import Any
 import orjson
 
 from sender_service.reports.warehouse import Marts, WarehouseMissingError, open_marts
+from sender_service.stats import wilson_interval
 
 # Response key → mart. The order is the order of the JSON document.
 CAMPAIGN_MARTS: dict[str, str] = {
@@ -22,7 +30,132 @@ CAMPAIGN_MARTS: dict[str, str] = {
     "ai_vs_setter": "ai_vs_setter",
     "weekly": "weekly_campaign_report",
     "draft_outcomes": "draft_outcomes",
+    "setters": "setter_kpis",
 }
+
+
+@dataclass(frozen=True)
+class DateRange:
+    """Both ends included, in the workspace's time zone."""
+
+    start: date
+    end: date
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ValueError(f"the range ends ({self.end}) before it starts ({self.start})")
+
+    @property
+    def first_week(self) -> date:
+        return self.start - timedelta(days=self.start.weekday())
+
+
+# The funnel over lead_funnel rows, as campaign_kpis and campaign_segment_kpis compute it.
+_FUNNEL = """
+    count(*) as leads,
+    count(*) as leads_replied,
+    count(case when is_positive then 1 end) as positive_leads,
+    count(case when is_meeting_requested then 1 end) as meetings_requested_leads,
+    count(case when is_booked then 1 end) as booked_leads,
+    count(case when is_booked and is_positive then 1 end) as booked_positive_leads,
+    count(case when is_booked and is_meeting_requested then 1 end)
+        as booked_meeting_requested_leads,
+    percentile_cont(0.5) within group (order by response_seconds)
+        as median_first_response_seconds
+"""
+_RATES = """
+    leads_replied * 1.0 / nullif(leads, 0) as reply_rate,
+    positive_leads * 1.0 / nullif(leads_replied, 0) as positive_rate,
+    meetings_requested_leads * 1.0 / nullif(positive_leads, 0) as meeting_request_rate,
+    booked_positive_leads * 1.0 / nullif(positive_leads, 0) as booking_rate,
+    booked_meeting_requested_leads * 1.0 / nullif(meetings_requested_leads, 0)
+        as booked_per_meeting_requested
+"""
+_COHORT = "cast(workspace_id as varchar) = ? and first_reply_date between ? and ?"
+
+RANGED_CAMPAIGNS = f"""
+with cohort as (
+    select
+        email_campaign_id,
+        {_FUNNEL},
+        sum(ai_sends) as ai_sends,
+        sum(setter_sends) as setter_sends,
+        sum(sequence_sends) as sequence_sends
+    from marts.lead_funnel
+    where {_COHORT}
+    group by email_campaign_id
+),
+counts as (
+    select
+        k.workspace_id, k.email_campaign_id, k.campaign_name, k.response_mode, k.archived,
+        coalesce(c.leads, 0) as leads,
+        coalesce(c.leads_replied, 0) as leads_replied,
+        coalesce(c.positive_leads, 0) as positive_leads,
+        coalesce(c.meetings_requested_leads, 0) as meetings_requested_leads,
+        coalesce(c.booked_leads, 0) as booked_leads,
+        coalesce(c.booked_positive_leads, 0) as booked_positive_leads,
+        coalesce(c.booked_meeting_requested_leads, 0) as booked_meeting_requested_leads,
+        coalesce(c.ai_sends, 0) as ai_sends,
+        coalesce(c.setter_sends, 0) as setter_sends,
+        coalesce(c.sequence_sends, 0) as sequence_sends,
+        c.median_first_response_seconds
+    from marts.campaign_kpis k
+    left join cohort c on k.email_campaign_id = c.email_campaign_id
+    where cast(k.workspace_id as varchar) = ?
+)
+select
+    workspace_id, email_campaign_id, campaign_name, response_mode, archived, leads,
+    leads_replied, positive_leads, meetings_requested_leads, booked_leads,
+    booked_positive_leads, booked_meeting_requested_leads, {_RATES},
+    ai_sends, setter_sends, sequence_sends, median_first_response_seconds
+from counts
+order by campaign_name, email_campaign_id
+"""
+
+RANGED_SEGMENTS = f"""
+with segmented as (
+    select *, 'industry' as segment_type, industry_segment as segment_value
+    from marts.lead_funnel where {_COHORT} and email_campaign_id is not null
+    union all
+    select *, 'headcount_bucket', headcount_bucket
+    from marts.lead_funnel where {_COHORT} and email_campaign_id is not null
+),
+counts as (
+    select workspace_id, email_campaign_id, segment_type, segment_value, {_FUNNEL}
+    from segmented
+    group by 1, 2, 3, 4
+)
+select
+    workspace_id, email_campaign_id, segment_type, segment_value, leads, leads_replied,
+    positive_leads, meetings_requested_leads, booked_leads, booked_positive_leads,
+    booked_meeting_requested_leads, {_RATES}, median_first_response_seconds
+from counts
+order by email_campaign_id, segment_type, segment_value
+"""
+
+RANGED_ARMS = f"""
+select
+    workspace_id,
+    arm,
+    count(*) as positive_leads,
+    count(response_seconds) as responded_leads,
+    percentile_cont(0.5) within group (order by response_seconds) as median_response_seconds,
+    percentile_cont(0.9) within group (order by response_seconds) as p90_response_seconds,
+    count(case when is_booked then 1 end) as booked_leads
+from marts.lead_funnel
+where {_COHORT} and is_positive and arm is not null
+group by workspace_id, arm
+order by arm
+"""
+
+SENTIMENTS = """
+select
+    workspace_id, email_campaign_id, sentiment, sum(replies) as replies
+from marts.campaign_sentiment_counts
+where cast(workspace_id as varchar) = ? {range}
+group by workspace_id, email_campaign_id, sentiment
+order by email_campaign_id, replies desc, sentiment
+"""
 
 
 def json_value(value: Any) -> Any:
@@ -43,8 +176,55 @@ def _rows(marts: Marts, name: str, where: str = "", params: tuple[Any, ...] = ()
     return [{k: json_value(v) for k, v in row.items()} for row in table.rows]
 
 
+def _query(marts: Marts, sql: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+    table = marts.query(sql, params)
+    return [{k: json_value(v) for k, v in row.items()} for row in table.rows]
+
+
+def with_booking_interval(arm: dict[str, Any]) -> dict[str, Any]:
+    """An arm row with its booking rate and Wilson 95 % interval, as ai_vs_setter has them."""
+    booked, positive = int(arm["booked_leads"]), int(arm["positive_leads"])
+    interval = wilson_interval(booked, positive)
+    return {
+        **arm,
+        "booking_rate": booked / positive if positive else None,
+        "booking_rate_ci_low": interval[0] if interval else None,
+        "booking_rate_ci_high": interval[1] if interval else None,
+    }
+
+
+def sentiment_counts(marts: Marts, date_range: DateRange | None) -> list[dict[str, Any]]:
+    """Replies per campaign and sentiment label, over the range's reply days (else all)."""
+    ws = str(marts.workspace_id)
+    if date_range is None:
+        return _query(marts, SENTIMENTS.format(range=""), (ws,))
+    sql = SENTIMENTS.format(range="and reply_date between ? and ?")
+    return _query(marts, sql, (ws, date_range.start, date_range.end))
+
+
+def ranged_marts(marts: Marts, date_range: DateRange) -> dict[str, list[dict[str, Any]]]:
+    """The campaign analytics for the cohort of leads whose first reply is in the range."""
+    ws = str(marts.workspace_id)
+    cohort = (ws, date_range.start, date_range.end)
+    weeks = "week_start between ? and ?"
+    week_params = (date_range.first_week, date_range.end)
+    return {
+        "campaigns": _query(marts, RANGED_CAMPAIGNS, (*cohort, ws)),
+        "segments": _query(marts, RANGED_SEGMENTS, (*cohort, *cohort)),
+        "ai_vs_setter": [
+            with_booking_interval(row) for row in _query(marts, RANGED_ARMS, cohort)
+        ],
+        "weekly": _rows(marts, "weekly_campaign_report", weeks, week_params),
+        "draft_outcomes": _rows(marts, "draft_outcomes", weeks, week_params),
+        "setters": _rows(marts, "setter_kpis", weeks, week_params),
+    }
+
+
 def campaign_analytics(
-    warehouse_path: Path, workspace_id: uuid.UUID, week: date | None = None
+    warehouse_path: Path,
+    workspace_id: uuid.UUID,
+    week: date | None = None,
+    date_range: DateRange | None = None,
 ) -> dict[str, Any]:
     """`GET /api/analytics/campaigns`; raises WarehouseMissingError when none is published."""
     with open_marts(warehouse_path, workspace_id) as marts:
@@ -52,16 +232,24 @@ def campaign_analytics(
             "workspace_id": str(workspace_id),
             "as_of": marts.as_of.isoformat(),
         }
-        for key, mart in CAMPAIGN_MARTS.items():
-            if key == "weekly" and week is not None:
-                document[key] = _rows(marts, mart, "week_start = ?", (week,))
-            else:
+        if date_range is not None:
+            document["from"] = date_range.start.isoformat()
+            document["to"] = date_range.end.isoformat()
+            document.update(ranged_marts(marts, date_range))
+        else:
+            for key, mart in CAMPAIGN_MARTS.items():
                 document[key] = _rows(marts, mart)
+        if week is not None:
+            document["weekly"] = _rows(marts, "weekly_campaign_report", "week_start = ?", (week,))
+        document["sentiments"] = sentiment_counts(marts, date_range)
     return document
 
 
 def campaign_analytics_json(
-    warehouse_path: Path, workspace_id: uuid.UUID, week: date | None = None
+    warehouse_path: Path,
+    workspace_id: uuid.UUID,
+    week: date | None = None,
+    date_range: DateRange | None = None,
 ) -> bytes:
     """`campaign_analytics` serialised, cached per published file: a published warehouse never
     changes (a refresh swaps in a new file), so its identity and mtime key the answer, and the
@@ -73,14 +261,18 @@ def campaign_analytics_json(
             f"no warehouse at {warehouse_path}: run the warehouse refresh (Dagster) first"
         ) from None
     stamp = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    return _cached_json(str(warehouse_path), stamp, workspace_id, week)
+    return _cached_json(str(warehouse_path), stamp, workspace_id, week, date_range)
 
 
 @lru_cache(maxsize=64)
 def _cached_json(
-    path: str, stamp: tuple[int, ...], workspace_id: uuid.UUID, week: date | None
+    path: str,
+    stamp: tuple[int, ...],
+    workspace_id: uuid.UUID,
+    week: date | None,
+    date_range: DateRange | None,
 ) -> bytes:
-    return orjson.dumps(campaign_analytics(Path(path), workspace_id, week))
+    return orjson.dumps(campaign_analytics(Path(path), workspace_id, week, date_range))
 
 
 def lead_analytics(
