@@ -211,9 +211,7 @@ def ranged_marts(marts: Marts, date_range: DateRange) -> dict[str, list[dict[str
     return {
         "campaigns": _query(marts, RANGED_CAMPAIGNS, (*cohort, ws)),
         "segments": _query(marts, RANGED_SEGMENTS, (*cohort, *cohort)),
-        "ai_vs_setter": [
-            with_booking_interval(row) for row in _query(marts, RANGED_ARMS, cohort)
-        ],
+        "ai_vs_setter": [with_booking_interval(row) for row in _query(marts, RANGED_ARMS, cohort)],
         "weekly": _rows(marts, "weekly_campaign_report", weeks, week_params),
         "draft_outcomes": _rows(marts, "draft_outcomes", weeks, week_params),
         "setters": _rows(marts, "setter_kpis", weeks, week_params),

@@ -67,9 +67,7 @@ def _arm(rows: dict[str, dict[str, Any]], arm: str) -> ArmResult:
     row = rows.get(arm, {})
     n, k = int(row.get("positive_leads") or 0), int(row.get("booked_leads") or 0)
     interval = wilson_interval(k, n)
-    return ArmResult(
-        arm, n, k, k / n if n else None, *(interval if interval else (None, None))
-    )
+    return ArmResult(arm, n, k, k / n if n else None, *(interval if interval else (None, None)))
 
 
 def _planned(rate: float, difference: float) -> tuple[float, float]:
@@ -120,4 +118,3 @@ def format_rate(result: ArmResult) -> str:
         return "—"
     assert result.ci_low is not None and result.ci_high is not None
     return f"{result.booking_rate:.1%} ({result.ci_low:.1%}–{result.ci_high:.1%})"
-

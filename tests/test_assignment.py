@@ -22,7 +22,8 @@ def team(db_url: str) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
     with session_scope(db_url) as s:
         ws = f.workspace(s, "Round robin").workspace.id
         people = {}
-        for name, role in (("ann", "setter"), ("bob", "setter"), ("cat", "setter"), ("adm", "admin")):
+        roles = (("ann", "setter"), ("bob", "setter"), ("cat", "setter"), ("adm", "admin"))
+        for name, role in roles:
             people[name] = add_member(s, f"{name}@rr.test", ws, role)[0].id
         return ws, people
 
@@ -117,7 +118,5 @@ def test_set_weight_cli(
         (["--email", "bob@rr.test", "--weight", "101"], "between 0 and 100"),
         (["--email", "nobody@rr.test", "--weight", "1"], "no user"),
     ):
-        bad = cli_runner.invoke(
-            cli, ["user", "set-weight", "--workspace", str(ws), *args], env=env
-        )
+        bad = cli_runner.invoke(cli, ["user", "set-weight", "--workspace", str(ws), *args], env=env)
         assert bad.exit_code == 2 and message in bad.stderr, bad.stderr

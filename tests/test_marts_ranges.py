@@ -35,8 +35,10 @@ OCTOBER = DateRange(date(2026, 10, 1), date(2026, 10, 31))
 NOT_REPLIES = ("Out of Office", "Automated Reply")
 
 
-def _ny(*args: int) -> datetime:
-    return datetime(*args, tzinfo=NY)  # type: ignore[misc]
+def _ny(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=NY)
 
 
 @dataclass(frozen=True)
@@ -265,8 +267,9 @@ def test_sentiment_counts_sum_the_replies_of_the_range(world: World) -> None:
         expected = world.pg(
             "select m.email_campaign_id, coalesce(m.sentiment, 'Unclassified') as sentiment,"
             " count(*) as replies from ("
-            "  select l.email_campaign_id, i.sentiment, (i.occurred_at at time zone w.timezone)::date"
-            "  as day from messages i join leads l on l.id = i.lead_id"
+            "  select l.email_campaign_id, i.sentiment,"
+            "  (i.occurred_at at time zone w.timezone)::date as day"
+            "  from messages i join leads l on l.id = i.lead_id"
             "  join workspaces w on w.id = i.workspace_id"
             "  where i.direction = 'inbound' and l.email_campaign_id is not null"
             "  and i.workspace_id = %s) m where m.day between %s and %s group by 1, 2",

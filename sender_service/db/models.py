@@ -290,9 +290,7 @@ class Lead(Timestamped, Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     bounced_at: Mapped[datetime | None]
     # The setter this lead's replies wait for, when a person must answer.
-    assigned_user_id: Mapped[uuid.UUID | None] = fk(
-        "users.id", nullable=True, ondelete="SET NULL"
-    )
+    assigned_user_id: Mapped[uuid.UUID | None] = fk("users.id", nullable=True, ondelete="SET NULL")
     assigned_at: Mapped[datetime | None]
     # The platform's custom variables as last delivered ({name: value}), so a new field
     # mapping re-reads headcount and industry. Personal data: erased, never replicated.

@@ -213,9 +213,7 @@ class LeadThread:
             t_answer = t + self.rng.uniform(HOUR, 30 * HOUR)
             if t_answer < self.end:
                 note = self._fill(self.rng.choice(vocab.SETTER_NOTES))
-                self._message(
-                    t_answer, "outbound", note, sent_by="setter", user_id=self._setter(t)
-                )
+                self._message(t_answer, "outbound", note, sent_by="setter", user_id=self._setter(t))
 
     def _conversation(self, t: float, sentiment: str, inbound_id: uuid.UUID) -> None:
         """Positive replies: draft, answer (AI or setter by the arm in force), then the lead
