@@ -52,10 +52,9 @@ def _range_param() -> DateRange | None:
     if start is None or end is None:
         missing = "from" if start is None else "to"
         raise ApiError(400, f"{missing} is required when a range is given", field=missing)
-    try:
-        return DateRange(start, end)
-    except ValueError as exc:
-        raise ApiError(400, str(exc), field="to") from None
+    if end < start:
+        raise ApiError(400, f"to ({end}) is before from ({start})", field="to")
+    return DateRange(start, end)
 
 
 def _unavailable(exc: WarehouseMissingError) -> ApiError:
