@@ -10,17 +10,21 @@ weeks that overlap the range; sentiment counts sum the reply days in it.
 from __future__ import annotations
 
 import math
+import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import orjson
 
-from sender_service.reports.warehouse import Marts, WarehouseMissingError, open_marts
+from sender_service.reports.warehouse import Marts, WarehouseMissingError
 from sender_service.stats import wilson_interval
 
 # Response key → mart. The order is the order of the JSON document.
@@ -218,6 +222,56 @@ def ranged_marts(marts: Marts, date_range: DateRange) -> dict[str, list[dict[str
     }
 
 
+Stamp = tuple[int, ...]
+_published: dict[str, tuple[Stamp, duckdb.DuckDBPyConnection]] = {}
+_published_lock = threading.Lock()
+
+
+def _stamp(warehouse_path: Path) -> Stamp:
+    try:
+        stat = warehouse_path.stat()
+    except FileNotFoundError:
+        raise WarehouseMissingError(
+            f"no warehouse at {warehouse_path}: run the warehouse refresh (Dagster) first"
+        ) from None
+    return (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+
+
+@contextmanager
+def published_marts(warehouse_path: Path, workspace_id: uuid.UUID) -> Iterator[Marts]:
+    """Marts of the published file through one read-only attachment per file version, kept
+    open for the process: opening the file costs tens of milliseconds, a cursor on it none.
+
+    Each version gets its own in-memory DuckDB that ATTACHes the path, rather than
+    `duckdb.connect(path)`, whose per-process instance cache would hand back the replaced
+    file while any reader still held it. A refresh swaps in a new file (a new stamp); the old
+    attachment is dropped and closes once its last cursor is done."""
+    stamp = _stamp(warehouse_path)
+    key = str(warehouse_path)
+    with _published_lock:
+        held = _published.get(key)
+        if held is None or held[0] != stamp:
+            con = duckdb.connect(":memory:")
+            try:
+                # ATTACH takes no parameters: the path is ours (settings), quoted as a literal.
+                literal = key.replace("'", "''")
+                con.execute(f"attach '{literal}' as published (read_only)")
+            except duckdb.Error as exc:
+                con.close()
+                reason = str(exc).splitlines()[0]
+                raise WarehouseMissingError(
+                    f"cannot open the warehouse at {warehouse_path}: {reason}"
+                ) from None
+            _published[key] = held = (stamp, con)
+        cursor = held[1].cursor()
+    try:
+        cursor.execute("use published")
+        as_of = datetime.fromtimestamp(stamp[2] / 1e9, UTC)
+        yield Marts(cursor, workspace_id, as_of)
+    finally:
+        cursor.close()
+
+
 def campaign_analytics(
     warehouse_path: Path,
     workspace_id: uuid.UUID,
@@ -225,7 +279,7 @@ def campaign_analytics(
     date_range: DateRange | None = None,
 ) -> dict[str, Any]:
     """`GET /api/analytics/campaigns`; raises WarehouseMissingError when none is published."""
-    with open_marts(warehouse_path, workspace_id) as marts:
+    with published_marts(warehouse_path, workspace_id) as marts:
         document: dict[str, Any] = {
             "workspace_id": str(workspace_id),
             "as_of": marts.as_of.isoformat(),
@@ -252,13 +306,7 @@ def campaign_analytics_json(
     """`campaign_analytics` serialised, cached per published file: a published warehouse never
     changes (a refresh swaps in a new file), so its identity and mtime key the answer, and the
     next refresh's file is a miss. Dashboards polling the same workspace then cost a stat."""
-    try:
-        stat = warehouse_path.stat()
-    except FileNotFoundError:
-        raise WarehouseMissingError(
-            f"no warehouse at {warehouse_path}: run the warehouse refresh (Dagster) first"
-        ) from None
-    stamp = (stat.st_dev, stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    stamp = _stamp(warehouse_path)
     return _cached_json(str(warehouse_path), stamp, workspace_id, week, date_range)
 
 
@@ -277,6 +325,6 @@ def lead_analytics(
     warehouse_path: Path, workspace_id: uuid.UUID, lead_id: uuid.UUID
 ) -> dict[str, Any] | None:
     """The lead's `lead_booking_status` row, or None when the workspace has no such lead."""
-    with open_marts(warehouse_path, workspace_id) as marts:
+    with published_marts(warehouse_path, workspace_id) as marts:
         rows = _rows(marts, "lead_booking_status", "cast(lead_id as varchar) = ?", (str(lead_id),))
     return rows[0] if rows else None
