@@ -228,8 +228,6 @@ def test_assigned_to_me_and_reassignment(db_url: str, world: dict[str, Any]) -> 
     assert setter.post(path, data=form).status_code == 302
     with session_scope(db_url) as session:
         assert session.get_one(Lead, lead_id).assigned_user_id == admin_id
-    assert str(world["drafts"]["manual"]) not in setter.get("/review?mine=1").get_data(
-        as_text=True
-    )
+    assert str(world["drafts"]["manual"]) not in setter.get("/review?mine=1").get_data(as_text=True)
     admin_page = _as(world, "admin").get("/review?mine=1").get_data(as_text=True)
     assert str(world["drafts"]["manual"]) in admin_page

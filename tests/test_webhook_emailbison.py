@@ -418,9 +418,7 @@ def test_an_address_too_long_to_be_one_is_held_naming_the_field(db_url, service,
         assert (row.outcome, row.error_field) == ("held", "data.lead.email")
 
 
-def test_an_inbox_send_is_credited_to_the_member_whose_mailbox_sent_it(
-    db_url, service, workspace
-):
+def test_an_inbox_send_is_credited_to_the_member_whose_mailbox_sent_it(db_url, service, workspace):
     from sender_service.db.models import Membership
     from sender_service.users import add_member
 
@@ -435,7 +433,5 @@ def test_an_inbox_send_is_credited_to_the_member_whose_mailbox_sent_it(
         session.get_one(Membership, claimed[1].id).sending_mailbox = None
     assert post(service, workspace, eb.manual_sent(9501))[0] == 202
     with session_scope(db_url) as session:
-        later = session.execute(
-            select(Message).where(Message.external_id == "9501")
-        ).scalar_one()
+        later = session.execute(select(Message).where(Message.external_id == "9501")).scalar_one()
         assert later.sent_by_user_id is None  # no member claims the mailbox: unknown person

@@ -293,8 +293,7 @@ def _cohorts(
                     }
                 )
     con.executemany(
-        "insert into marts.lead_funnel values"
-        " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into marts.lead_funnel values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [list(row.values()) for row in leads],
     )
     insert(con, "campaign_sentiment_counts", sentiments)
