@@ -55,6 +55,7 @@ class DateRange:
 
 
 # The funnel over lead_funnel rows, as campaign_kpis and campaign_segment_kpis compute it.
+# lead_funnel holds leads that replied, so in a range `leads` = `leads_replied`.
 _FUNNEL = """
     count(*) as leads,
     count(*) as leads_replied,
@@ -67,8 +68,9 @@ _FUNNEL = """
     percentile_cont(0.5) within group (order by response_seconds)
         as median_first_response_seconds
 """
+# In a range every lead of the cohort has replied, so a reply rate says nothing: null.
 _RATES = """
-    leads_replied * 1.0 / nullif(leads, 0) as reply_rate,
+    cast(null as double) as reply_rate,
     positive_leads * 1.0 / nullif(leads_replied, 0) as positive_rate,
     meetings_requested_leads * 1.0 / nullif(positive_leads, 0) as meeting_request_rate,
     booked_positive_leads * 1.0 / nullif(positive_leads, 0) as booking_rate,
