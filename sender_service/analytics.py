@@ -77,82 +77,58 @@ _RATES = """
     booked_meeting_requested_leads * 1.0 / nullif(meetings_requested_leads, 0)
         as booked_per_meeting_requested
 """
-_COHORT = "cast(workspace_id as varchar) = ? and first_reply_date between ? and ?"
-
-RANGED_CAMPAIGNS = f"""
-with cohort as (
+# Campaigns, both segment types and the arms of a cohort in one pass over lead_funnel.
+RANGED_COHORT = f"""
+with groups as (
     select
+        grouping(email_campaign_id) as by_arm,
+        grouping(industry_segment) = 0 as by_industry,
+        grouping(headcount_bucket) = 0 as by_headcount,
         email_campaign_id,
+        industry_segment,
+        headcount_bucket,
+        arm,
         {_FUNNEL},
+        count(response_seconds) as responded_leads,
+        percentile_cont(0.9) within group (order by response_seconds) as p90_response_seconds,
         sum(ai_sends) as ai_sends,
         sum(setter_sends) as setter_sends,
         sum(sequence_sends) as sequence_sends
     from marts.lead_funnel
-    where {_COHORT}
-    group by email_campaign_id
-),
-counts as (
-    select
-        k.workspace_id, k.email_campaign_id, k.campaign_name, k.response_mode, k.archived,
-        coalesce(c.leads, 0) as leads,
-        coalesce(c.leads_replied, 0) as leads_replied,
-        coalesce(c.positive_leads, 0) as positive_leads,
-        coalesce(c.meetings_requested_leads, 0) as meetings_requested_leads,
-        coalesce(c.booked_leads, 0) as booked_leads,
-        coalesce(c.booked_positive_leads, 0) as booked_positive_leads,
-        coalesce(c.booked_meeting_requested_leads, 0) as booked_meeting_requested_leads,
-        coalesce(c.ai_sends, 0) as ai_sends,
-        coalesce(c.setter_sends, 0) as setter_sends,
-        coalesce(c.sequence_sends, 0) as sequence_sends,
-        c.median_first_response_seconds
-    from marts.campaign_kpis k
-    left join cohort c on k.email_campaign_id = c.email_campaign_id
-    where cast(k.workspace_id as varchar) = ?
+    where cast(workspace_id as varchar) = ? and first_reply_date between ? and ?
+    group by grouping sets (
+        (email_campaign_id),
+        (email_campaign_id, industry_segment),
+        (email_campaign_id, headcount_bucket),
+        (arm)
+    )
 )
-select
-    workspace_id, email_campaign_id, campaign_name, response_mode, archived, leads,
-    leads_replied, positive_leads, meetings_requested_leads, booked_leads,
-    booked_positive_leads, booked_meeting_requested_leads, {_RATES},
-    ai_sends, setter_sends, sequence_sends, median_first_response_seconds
-from counts
+select *, {_RATES} from groups
+"""
+
+CAMPAIGN_LIST = """
+select workspace_id, email_campaign_id, campaign_name, response_mode, archived
+from marts.campaign_kpis
+where cast(workspace_id as varchar) = ?
 order by campaign_name, email_campaign_id
 """
 
-RANGED_SEGMENTS = f"""
-with segmented as (
-    select *, 'industry' as segment_type, industry_segment as segment_value
-    from marts.lead_funnel where {_COHORT} and email_campaign_id is not null
-    union all
-    select *, 'headcount_bucket', headcount_bucket
-    from marts.lead_funnel where {_COHORT} and email_campaign_id is not null
-),
-counts as (
-    select workspace_id, email_campaign_id, segment_type, segment_value, {_FUNNEL}
-    from segmented
-    group by 1, 2, 3, 4
+_COUNTS = (
+    "leads",
+    "leads_replied",
+    "positive_leads",
+    "meetings_requested_leads",
+    "booked_leads",
+    "booked_positive_leads",
+    "booked_meeting_requested_leads",
 )
-select
-    workspace_id, email_campaign_id, segment_type, segment_value, leads, leads_replied,
-    positive_leads, meetings_requested_leads, booked_leads, booked_positive_leads,
-    booked_meeting_requested_leads, {_RATES}, median_first_response_seconds
-from counts
-order by email_campaign_id, segment_type, segment_value
-"""
-
-RANGED_ARMS = f"""
-select
-    workspace_id,
-    arm,
-    count(*) as positive_leads,
-    count(response_seconds) as responded_leads,
-    percentile_cont(0.5) within group (order by response_seconds) as median_response_seconds,
-    percentile_cont(0.9) within group (order by response_seconds) as p90_response_seconds,
-    count(case when is_booked then 1 end) as booked_leads
-from marts.lead_funnel
-where {_COHORT} and is_positive and arm is not null
-group by workspace_id, arm
-order by arm
-"""
+_RATE_NAMES = (
+    "reply_rate",
+    "positive_rate",
+    "meeting_request_rate",
+    "booking_rate",
+    "booked_per_meeting_requested",
+)
 
 SENTIMENTS = """
 select
@@ -208,16 +184,81 @@ def sentiment_counts(marts: Marts, date_range: DateRange | None) -> list[dict[st
     return _query(marts, sql, (ws, date_range.start, date_range.end))
 
 
+def _funnel(row: dict[str, Any] | None) -> dict[str, Any]:
+    row = row or {}
+    return {
+        **{c: row.get(c) or 0 for c in _COUNTS},
+        **{c: row.get(c) for c in _RATE_NAMES},
+    }
+
+
+def _cohort_rows(
+    marts: Marts, date_range: DateRange
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Campaigns (every campaign of the workspace, zeros when none is in the cohort),
+    segments and arms of the cohort: the same columns as the all-time marts."""
+    ws = str(marts.workspace_id)
+    groups = _query(marts, RANGED_COHORT, (ws, date_range.start, date_range.end))
+    per_campaign: dict[str, dict[str, Any]] = {}
+    segments: list[dict[str, Any]] = []
+    arms: list[dict[str, Any]] = []
+    for g in groups:
+        if g["by_arm"]:
+            if g["arm"] is not None:
+                arms.append(
+                    {
+                        "workspace_id": ws,
+                        "arm": g["arm"],
+                        "positive_leads": g["positive_leads"],
+                        "responded_leads": g["responded_leads"],
+                        "median_response_seconds": g["median_first_response_seconds"],
+                        "p90_response_seconds": g["p90_response_seconds"],
+                        "booked_leads": g["booked_leads"],
+                    }
+                )
+        elif g["by_industry"] or g["by_headcount"]:
+            if g["email_campaign_id"] is not None:
+                kind = "industry" if g["by_industry"] else "headcount_bucket"
+                segments.append(
+                    {
+                        "workspace_id": ws,
+                        "email_campaign_id": g["email_campaign_id"],
+                        "segment_type": kind,
+                        "segment_value": g["industry_segment" if g["by_industry"] else kind],
+                        **_funnel(g),
+                        "median_first_response_seconds": g["median_first_response_seconds"],
+                    }
+                )
+        else:
+            per_campaign[g["email_campaign_id"]] = g
+    campaigns = []
+    for c in _query(marts, CAMPAIGN_LIST, (ws,)):
+        found = per_campaign.get(c["email_campaign_id"])
+        campaigns.append(
+            {
+                **c,
+                **_funnel(found),
+                **{
+                    k: (found or {}).get(k) or 0
+                    for k in ("ai_sends", "setter_sends", "sequence_sends")
+                },
+                "median_first_response_seconds": (found or {}).get("median_first_response_seconds"),
+            }
+        )
+    segments.sort(key=lambda r: (r["email_campaign_id"], r["segment_type"], r["segment_value"]))
+    arms.sort(key=lambda r: r["arm"])
+    return campaigns, segments, [with_booking_interval(a) for a in arms]
+
+
 def ranged_marts(marts: Marts, date_range: DateRange) -> dict[str, list[dict[str, Any]]]:
     """The campaign analytics for the cohort of leads whose first reply is in the range."""
-    ws = str(marts.workspace_id)
-    cohort = (ws, date_range.start, date_range.end)
+    campaigns, segments, arms = _cohort_rows(marts, date_range)
     weeks = "week_start between ? and ?"
     week_params = (date_range.first_week, date_range.end)
     return {
-        "campaigns": _query(marts, RANGED_CAMPAIGNS, (*cohort, ws)),
-        "segments": _query(marts, RANGED_SEGMENTS, (*cohort, *cohort)),
-        "ai_vs_setter": [with_booking_interval(row) for row in _query(marts, RANGED_ARMS, cohort)],
+        "campaigns": campaigns,
+        "segments": segments,
+        "ai_vs_setter": arms,
         "weekly": _rows(marts, "weekly_campaign_report", weeks, week_params),
         "draft_outcomes": _rows(marts, "draft_outcomes", weeks, week_params),
         "setters": _rows(marts, "setter_kpis", weeks, week_params),
