@@ -165,6 +165,10 @@ def test_a_workspace_never_sees_anothers_rows(client: FlaskClient, world: World)
         ("", "workspace_id"),
         ("workspace_id=nope", "workspace_id"),
         ("workspace_id={a}&week=last-week", "week"),
+        ("workspace_id={a}&from=2026-10-01", "to"),
+        ("workspace_id={a}&to=2026-10-31", "from"),
+        ("workspace_id={a}&from=october&to=2026-10-31", "from"),
+        ("workspace_id={a}&from=2026-10-31&to=2026-10-01", "to"),
     ],
 )
 def test_bad_analytics_parameters_are_named(
@@ -174,6 +178,31 @@ def test_bad_analytics_parameters_are_named(
         client, world, "viewer", f"/api/analytics/campaigns?{query.format(a=world.a)}"
     )
     assert status == 400 and body["field"] == field and field in body["error"]
+
+
+def test_a_range_is_the_cohort_of_first_replies(client: FlaskClient, world: World) -> None:
+    query = f"/api/analytics/campaigns?workspace_id={world.a}&from=2026-10-01&to=2026-10-31"
+    status, body = get(client, world, "viewer", query)
+    assert status == 200, body
+    assert (body["from"], body["to"]) == ("2026-10-01", "2026-10-31")
+    (cohort,) = world.marts(
+        "select count(*) as n, count(case when is_positive then 1 end) as positive"
+        " from marts.lead_funnel where workspace_id = ?"
+        " and first_reply_date between '2026-10-01' and '2026-10-31'",
+        (str(world.a),),
+    )
+    assert cohort["n"] > 0
+    assert sum(r["leads"] for r in body["campaigns"]) == cohort["n"]
+    assert sum(r["positive_leads"] for r in body["ai_vs_setter"]) == cohort["positive"]
+    _, everything = get(client, world, "viewer", f"/api/analytics/campaigns?workspace_id={world.a}")
+    assert sum(r["leads_replied"] for r in everything["campaigns"]) > cohort["n"]
+    assert {r["email_campaign_id"] for r in body["campaigns"]} == {
+        r["email_campaign_id"] for r in everything["campaigns"]
+    }
+    assert all(
+        "2026-09-28" <= r["week_start"] <= "2026-10-31" for r in body["weekly"] + body["setters"]
+    )
+    assert all(r["sentiment"] and r["replies"] > 0 for r in body["sentiments"])
 
 
 def test_a_leads_booking_status(client: FlaskClient, world: World) -> None:

@@ -140,6 +140,12 @@ def test_update_changes_only_what_is_given(db_url: str, cli_runner: CliRunner) -
     assert view["auto_send_enabled"] is False
     assert view["name"] == "Acme 2"
     assert view["ghl_location_id"] == "loc1"
+    assert view["business_hours"] == "9-17"  # the default
+    view = ok_json(
+        run(cli_runner, db_url, "workspace", "update", "--workspace", ws["id"],
+            "--business-hours", "8-18", "--json")
+    )  # fmt: skip
+    assert view["business_hours"] == "8-18" and view["name"] == "Acme 2"
 
 
 @pytest.mark.parametrize(
@@ -149,6 +155,8 @@ def test_update_changes_only_what_is_given(db_url: str, cli_runner: CliRunner) -
         (["--workspace", str(uuid.UUID(int=1))], "no workspace"),
         (["--auto-send-enabled", "maybe"], "auto-send-enabled"),
         (["--timezone", "Nowhere"], "time zone"),
+        (["--business-hours", "17-9"], "START-END"),
+        (["--business-hours", "nine to five"], "START-END"),
         ([], "nothing to update"),
     ],
 )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import random
 import uuid
+from datetime import date
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -16,6 +18,7 @@ from sender_service.db.engine import session_scope
 from sender_service.db.models import Lead
 from sender_service.experiment import plan_arms
 from tests import thread_builders as f
+from tests.warehouse_fixture import build
 
 SIZES = [400, 380, 300, 260, 200, 150, 120, 90, 60, 40, 30, 10]
 
@@ -108,3 +111,61 @@ def test_bad_input_changes_nothing(
         assert conn.execute(
             "select count(*) from email_campaigns where in_experiment"
         ).fetchone() == (1,)
+
+
+def test_assign_defaults_to_the_80_20_split(
+    db_url: str, cli_runner: CliRunner, workspace: str
+) -> None:
+    result = cli_runner.invoke(
+        cli,
+        ["experiment", "assign", "--workspace", workspace, "--dry-run", "--json"],
+        env={"DATABASE_URL": db_url},
+    )
+    assert result.exit_code == 0, result.output
+    plan = json.loads(result.output)
+    assert plan["ai_share"] == 0.2
+    assert abs(plan["summary"]["AI_AUTO_SEND"]["lead_share"] - 0.2) < 0.1
+
+
+@pytest.mark.parametrize(
+    ("sizes", "conclusive"),
+    [((400, 400), True), ((40, 30), False)],
+)
+def test_status_gives_the_verdict(
+    db_url: str,
+    cli_runner: CliRunner,
+    workspace: str,
+    tmp_path: Path,
+    sizes: tuple[int, int],
+    conclusive: bool,
+) -> None:
+    build(tmp_path / "w.duckdb", uuid.UUID(workspace), date(2025, 3, 3), arm_sizes=sizes)
+    env = {"DATABASE_URL": db_url, "WAREHOUSE_PATH": str(tmp_path / "w.duckdb")}
+    as_json = cli_runner.invoke(
+        cli, ["experiment", "status", "--workspace", workspace, "--json"], env=env
+    )
+    assert as_json.exit_code == 0, as_json.output
+    body = json.loads(as_json.output)
+    ai, setter = body["ai"], body["setter"]
+    # The fixture books 34 % of the AI arm and 18 % of the setter arm.
+    assert (ai["positive_leads"], setter["positive_leads"]) == sizes
+    assert ai["booked_leads"] == round(sizes[0] * 0.34)
+    assert body["conclusive"] is conclusive
+    assert body["difference_low"] < body["difference"] < body["difference_high"]
+    text = cli_runner.invoke(cli, ["experiment", "status", "--workspace", workspace], env=env)
+    assert text.exit_code == 0
+    if conclusive:
+        assert body["winner"] == "AI_AUTO_SEND" and body["more_needed_ai"] is None
+        assert "Conclusive: AI auto-send books more positive leads" in text.output
+    else:
+        assert body["more_needed_ai"] == body["needed_per_arm_observed"] - sizes[0] > 0
+        assert "Inconclusive" in text.output and "more in the setter arm" in text.output
+
+
+def test_status_without_a_warehouse_is_one_line(
+    db_url: str, cli_runner: CliRunner, workspace: str, tmp_path: Path
+) -> None:
+    env = {"DATABASE_URL": db_url, "WAREHOUSE_PATH": str(tmp_path / "none.duckdb")}
+    result = cli_runner.invoke(cli, ["experiment", "status", "--workspace", workspace], env=env)
+    assert result.exit_code == 2 and "no warehouse at" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

@@ -198,3 +198,36 @@ def test_the_dashboard_warns_of_held_deliveries(db_url: str, world: dict[str, An
     page = client.get("/").get_data(as_text=True)
     assert 'data-testid="held-deliveries"' in page
     assert "2 webhook deliveries are held" in page and "webhooks replay --held" in page
+
+
+def test_assigned_to_me_and_reassignment(db_url: str, world: dict[str, Any]) -> None:
+    from sender_service.db.models import Lead
+    from sender_service.users import find_user
+
+    with session_scope(db_url) as session:
+        setter_id = find_user(session, world["people"]["setter"]).id  # type: ignore[union-attr]
+        admin_id = find_user(session, world["people"]["admin"]).id  # type: ignore[union-attr]
+        manual = session.get_one(AIDraft, world["drafts"]["manual"])
+        lead = session.get_one(Lead, manual.lead_id)
+        lead.assigned_user_id = setter_id
+        lead_id = lead.id
+    setter = _as(world, "setter")
+    mine = setter.get("/review?mine=1").get_data(as_text=True)
+    assert str(world["drafts"]["manual"]) in mine
+    assert str(world["drafts"]["ai_review"]) not in mine  # nobody's yet
+    everything = setter.get("/review").get_data(as_text=True)
+    assert str(world["drafts"]["ai_review"]) in everything
+
+    path = f"/review/leads/{lead_id}/assign"
+    viewer = _as(world, "viewer")
+    form = {"csrf_token": _token(viewer, "/review"), "user_id": str(admin_id)}
+    assert viewer.post(path, data=form).status_code == 403
+    bad = {"csrf_token": _token(setter, "/review"), "user_id": str(uuid.uuid4())}
+    assert setter.post(path, data=bad).status_code == 400
+    form = {"csrf_token": _token(setter, "/review"), "user_id": str(admin_id)}
+    assert setter.post(path, data=form).status_code == 302
+    with session_scope(db_url) as session:
+        assert session.get_one(Lead, lead_id).assigned_user_id == admin_id
+    assert str(world["drafts"]["manual"]) not in setter.get("/review?mine=1").get_data(as_text=True)
+    admin_page = _as(world, "admin").get("/review?mine=1").get_data(as_text=True)
+    assert str(world["drafts"]["manual"]) in admin_page

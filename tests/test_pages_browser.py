@@ -219,6 +219,34 @@ def test_pages_end_to_end(
     expect(admin.locator("svg.chart").first).to_be_visible()
     shot(admin, "dashboard")
 
+    # A date range narrows the funnel to the leads whose first reply falls in it.
+    with duckdb.connect(seeded["env"]["WAREHOUSE_PATH"], read_only=True) as con:
+        first = con.execute(
+            "select min(first_reply_date) from marts.lead_funnel"
+            " where cast(workspace_id as varchar) = ?",
+            (str(ws_a),),
+        ).fetchone()
+        assert first is not None and first[0] is not None
+        start, end = first[0], first[0] + timedelta(days=30)
+        cohort = dict(
+            con.execute(
+                "select cast(email_campaign_id as varchar), count(*) from marts.lead_funnel"
+                " where cast(workspace_id as varchar) = ? and first_reply_date between ? and ?"
+                " group by 1",
+                (str(ws_a), start, end),
+            ).fetchall()
+        )
+    assert cohort
+    admin.get_by_label("First reply from").fill(start.isoformat())
+    admin.get_by_label("to", exact=True).fill(end.isoformat())
+    admin.get_by_role("button", name="Apply").click()
+    expect(admin.get_by_test_id("range-note")).to_contain_text(start.isoformat())
+    for row in rows:
+        tr = admin.locator(f"tr[data-campaign-id='{row['email_campaign_id']}']")
+        expected_leads = cohort.get(str(row["email_campaign_id"]), 0)
+        expect(tr.locator("td[data-col=leads]")).to_have_text(f"{expected_leads:,}")
+    admin.get_by_role("link", name="All time").click()
+
     # The ChatGPT dataset: a zip whose files parse.
     admin.get_by_label("Positive leads only").check()
     with admin.expect_download() as download_info:

@@ -149,3 +149,31 @@ def test_untracked_reply_is_classified_never_answered(db_url: str) -> None:
         msg_id = msg.id
     outcome = run(db_url, msg_id)
     assert outcome.sentiment == "Interested" and outcome.draft_id is None
+
+
+def test_replies_waiting_for_a_person_are_assigned_to_a_setter(db_url: str) -> None:
+    from sender_service.users import add_member
+
+    with session_scope(db_url) as session:
+        ws = factories.workspace(session)
+        setter = add_member(session, f"s-{uuid.uuid4().hex[:6]}@x.test", ws.id, "setter")[0]
+        manual = factories.campaign(session, ws, "SETTER_MANAGED")
+        auto = factories.campaign(session, ws, "AI_AUTO_SEND")
+        waiting = factories.inbound(session, factories.lead(session, ws, manual), "Yes please")
+        review = factories.inbound(
+            session, factories.lead(session, ws, auto), "Interested — what does it cost?"
+        )
+        sent = factories.inbound(
+            session, factories.lead(session, ws, auto), "Sounds great, happy to chat"
+        )
+        ids = {"waiting": waiting.id, "review": review.id, "sent": sent.id}
+        setter_id = setter.id
+    for message_id in ids.values():
+        run(db_url, message_id)
+    with session_scope(db_url) as session:
+        assigned = {
+            name: session.get_one(Lead, session.get_one(Message, mid).lead_id).assigned_user_id
+            for name, mid in ids.items()
+        }
+    # The setter-managed draft and the one put to review wait for a person; the AI's send not.
+    assert assigned == {"waiting": setter_id, "review": setter_id, "sent": None}

@@ -416,3 +416,22 @@ def test_an_address_too_long_to_be_one_is_held_naming_the_field(db_url, service,
     with session_scope(db_url) as session:
         row = session.execute(select(WebhookDelivery)).scalar_one()
         assert (row.outcome, row.error_field) == ("held", "data.lead.email")
+
+
+def test_an_inbox_send_is_credited_to_the_member_whose_mailbox_sent_it(db_url, service, workspace):
+    from sender_service.db.models import Membership
+    from sender_service.users import add_member
+
+    with session_scope(db_url) as session:
+        claimed = add_member(session, "alex@agency.test", workspace[0], "setter")
+        claimed[1].sending_mailbox = str(eb.SENDER["email"]).upper()  # any case matches
+        add_member(session, "other@agency.test", workspace[0], "setter")
+        user_id = claimed[0].id
+    assert post(service, workspace, eb.manual_sent())[0] == 202
+    assert one_message(db_url).sent_by_user_id == user_id
+    with session_scope(db_url) as session:
+        session.get_one(Membership, claimed[1].id).sending_mailbox = None
+    assert post(service, workspace, eb.manual_sent(9501))[0] == 202
+    with session_scope(db_url) as session:
+        later = session.execute(select(Message).where(Message.external_id == "9501")).scalar_one()
+        assert later.sent_by_user_id is None  # no member claims the mailbox: unknown person

@@ -76,9 +76,10 @@ def test_report_files_csv_and_charts(
     assert "Other workspace secret" not in md + html
     assert "## Many positive replies, few bookings" in md
     assert "Logistics VPs: 55 positive leads, 2 booked" in md  # called out
-    assert "AI auto-send books more positive leads" in md  # 140 vs 160, intervals apart
     # Three campaigns: 0+1+2 links, a price each, one echo → 6 drafts stopped.
     assert "The outbound guard stopped 6 AI drafts for a person: link 3, pricing 3, echo 1." in md
+    assert "Conclusive: AI auto-send books more positive leads" in md  # 140 vs 160
+    assert "## Replies by sentiment" in md and "| Interested |" in md
     for name in chart_names():
         assert f"]({name})" in md
 
@@ -90,7 +91,7 @@ def test_small_arms_are_too_small_to_conclude(tmp_path: Path, workspace_id: uuid
     )
     path = write_weekly_report(settings, workspace_id, WEEK)
     md = (path / "report.md").read_text()
-    assert "Samples too small to conclude: 12 positive leads in the AI arm" in md
+    assert "Inconclusive:" in md and "more in the AI arm" in md
 
 
 def test_overlapping_intervals_are_too_small_to_conclude(
@@ -101,7 +102,7 @@ def test_overlapping_intervals_are_too_small_to_conclude(
         {"WAREHOUSE_PATH": str(tmp_path / "warehouse.duckdb"), "EXPORTS_DIR": str(tmp_path)}
     )
     md = (write_weekly_report(settings, workspace_id, WEEK) / "report.md").read_text()
-    assert "Samples too small to conclude: the 95 % intervals overlap" in md
+    assert "Inconclusive: AI minus setters" in md and "holds zero" in md
 
 
 def test_empty_workspace_still_gets_a_report(tmp_path: Path, workspace_id: uuid.UUID) -> None:
@@ -111,7 +112,7 @@ def test_empty_workspace_still_gets_a_report(tmp_path: Path, workspace_id: uuid.
     )
     path = write_weekly_report(settings, workspace_id, WEEK)
     assert (path / "kpis.csv").read_text().count("\n") == 1  # header only
-    assert "No positive leads yet." in (path / "report.md").read_text()
+    assert "No positive leads this week." in (path / "report.md").read_text()
 
 
 @pytest.mark.parametrize(

@@ -14,14 +14,16 @@ MARTS: dict[str, str] = {
     "campaign_kpis": """workspace_id uuid, email_campaign_id uuid, campaign_name varchar,
         response_mode varchar, archived boolean, leads bigint, leads_replied bigint,
         positive_leads bigint, meetings_requested_leads bigint, booked_leads bigint,
-        booked_positive_leads bigint, reply_rate double, positive_rate double,
-        meeting_request_rate double, booking_rate double, ai_sends bigint, setter_sends bigint,
+        booked_positive_leads bigint, booked_meeting_requested_leads bigint, reply_rate double,
+        positive_rate double, meeting_request_rate double, booking_rate double,
+        booked_per_meeting_requested double, ai_sends bigint, setter_sends bigint,
         sequence_sends bigint, median_first_response_seconds double""",
     "campaign_segment_kpis": """workspace_id uuid, email_campaign_id uuid, segment_type varchar,
         segment_value varchar, leads bigint, leads_replied bigint, positive_leads bigint,
         meetings_requested_leads bigint, booked_leads bigint, booked_positive_leads bigint,
-        reply_rate double, positive_rate double, meeting_request_rate double,
-        booking_rate double, median_first_response_seconds double""",
+        booked_meeting_requested_leads bigint, reply_rate double, positive_rate double,
+        meeting_request_rate double, booking_rate double, booked_per_meeting_requested double,
+        median_first_response_seconds double""",
     "lead_booking_status": """workspace_id uuid, lead_id uuid, email_campaign_id uuid,
         booking_provider varchar, is_positive boolean, is_meeting_requested boolean,
         is_booked boolean, booked_at timestamptz, appointment_status varchar,
@@ -38,6 +40,17 @@ MARTS: dict[str, str] = {
         guard_stopped_contact bigint, guard_stopped_pricing bigint,
         guard_stopped_placeholder bigint, guard_stopped_language bigint,
         guard_stopped_length bigint, guard_stopped_echo bigint""",
+    "lead_funnel": """workspace_id uuid, lead_id uuid, email_campaign_id uuid,
+        industry_segment varchar, headcount_bucket varchar, first_reply_at timestamptz,
+        first_reply_date date, is_positive boolean, is_meeting_requested boolean,
+        is_booked boolean, response_seconds bigint, arm varchar, ai_sends bigint,
+        setter_sends bigint, sequence_sends bigint""",
+    "campaign_sentiment_counts": """workspace_id uuid, email_campaign_id uuid, reply_date date,
+        sentiment varchar, replies bigint""",
+    "setter_kpis": """workspace_id uuid, user_id uuid, setter_email varchar, week_start date,
+        assigned_positive_leads bigint, answered_leads bigint,
+        median_first_response_business_seconds double,
+        p90_first_response_business_seconds double, booked_leads bigint, booking_rate double""",
     "weekly_campaign_report": """workspace_id uuid, email_campaign_id uuid, campaign_name varchar,
         week_start date, new_positive_leads bigint, new_meetings_requested_leads bigint,
         new_booked_leads bigint, ai_sends bigint, setter_sends bigint, sequence_sends bigint""",
@@ -239,5 +252,59 @@ def build(
             )
         ],
     )
+    _cohorts(con, workspace, week, campaigns)
     con.close()
     return {"campaigns": campaigns, "other": other}
+
+
+def _cohorts(
+    con: duckdb.DuckDBPyConnection, workspace: uuid.UUID, week: date, campaigns: list[Any]
+) -> None:
+    """Lead-grain rows for the report's week and the four before it, and their replies by
+    sentiment. In the report's week "Logistics VPs" has 55 positive leads and 2 booked."""
+    rng = random.Random(11)
+    leads, sentiments = [], []
+    for k in range(5):
+        monday = week - timedelta(weeks=4 - k)
+        for i, c in enumerate(campaigns):
+            positive = rng.randint(3, 20)
+            booked = int(positive * rng.uniform(0.2, 0.6))
+            if i == 1 and monday == week:
+                positive, booked = 55, 2
+            for n in range(positive + positive // 2):
+                day = monday + timedelta(days=n % 7)
+                is_positive = n < positive
+                leads.append(
+                    {
+                        "workspace_id": workspace,
+                        "lead_id": uuid.uuid4(),
+                        "email_campaign_id": c["email_campaign_id"],
+                        "industry_segment": ("saas", "logistics", "health")[n % 3],
+                        "headcount_bucket": ("11-50", "51-200")[n % 2],
+                        "first_reply_at": datetime.combine(day, datetime.min.time(), UTC),
+                        "first_reply_date": day,
+                        "is_positive": is_positive,
+                        "is_meeting_requested": is_positive and n % 2 == 0,
+                        "is_booked": n < booked,
+                        "response_seconds": 60 * (n + 1) if is_positive else None,
+                        "arm": c["response_mode"] if is_positive else None,
+                        "ai_sends": 0,
+                        "setter_sends": 0,
+                        "sequence_sends": 0,
+                    }
+                )
+            for label, replies in (("Interested", positive), ("Not Interested", positive // 2)):
+                sentiments.append(
+                    {
+                        "workspace_id": workspace,
+                        "email_campaign_id": c["email_campaign_id"],
+                        "reply_date": monday,
+                        "sentiment": label,
+                        "replies": replies,
+                    }
+                )
+    con.executemany(
+        "insert into marts.lead_funnel values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [list(row.values()) for row in leads],
+    )
+    insert(con, "campaign_sentiment_counts", sentiments)

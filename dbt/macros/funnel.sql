@@ -7,6 +7,8 @@
         count(case when {{ leads }}.is_booked then 1 end) as booked_leads,
         count(case when {{ leads }}.is_booked and {{ leads }}.is_positive then 1 end)
             as booked_positive_leads,
+        count(case when {{ leads }}.is_booked and {{ leads }}.is_meeting_requested then 1 end)
+            as booked_meeting_requested_leads,
         percentile_cont(0.5) within group (order by {{ leads }}.response_seconds)
             as median_first_response_seconds
 {%- endmacro %}
@@ -17,5 +19,7 @@
         {{ counts }}.meetings_requested_leads * 1.0 / nullif({{ counts }}.positive_leads, 0)
             as meeting_request_rate,
         {{ counts }}.booked_positive_leads * 1.0 / nullif({{ counts }}.positive_leads, 0)
-            as booking_rate
+            as booking_rate,
+        {{ counts }}.booked_meeting_requested_leads * 1.0
+            / nullif({{ counts }}.meetings_requested_leads, 0) as booked_per_meeting_requested
 {%- endmacro %}

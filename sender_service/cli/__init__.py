@@ -13,6 +13,7 @@ import click
 import psycopg
 from sqlalchemy.exc import OperationalError
 
+from sender_service.cli.analytics import analytics_group
 from sender_service.cli.bookings import bookings_group
 from sender_service.cli.campaigns import campaigns
 from sender_service.cli.db import db
@@ -88,6 +89,7 @@ cli.add_command(bookings_group)
 cli.add_command(sequences_group)
 cli.add_command(followups_group)
 cli.add_command(slack_group)
+cli.add_command(analytics_group)
 
 
 def main() -> None:

@@ -8,10 +8,18 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from sender_service.cli.common import CommandError, database_url, echo_json, parse_uuid
+from sender_service.cli.common import (
+    CommandError,
+    database_url,
+    echo_json,
+    parse_uuid,
+    settings_or_fail,
+)
 from sender_service.db.engine import session_scope
 from sender_service.db.models import Workspace
 from sender_service.experiment import Plan, assign
+from sender_service.experiment_verdict import format_rate, verdict
+from sender_service.reports.warehouse import WarehouseMissingError, open_marts
 
 
 @click.group("experiment")
@@ -44,7 +52,13 @@ def _print_plan(plan: Plan, dry_run: bool) -> None:
 
 @experiment_group.command("assign")
 @click.option("--workspace", "workspace_id", required=True, help="Workspace id.")
-@click.option("--ai-share", required=True, type=float, help="Share for AI_AUTO_SEND, 0 < X < 1.")
+@click.option(
+    "--ai-share",
+    default=0.2,
+    show_default=True,
+    type=float,
+    help="Share of campaigns for AI_AUTO_SEND, 0 < X < 1 (0.2: the specification's 80/20).",
+)
 @click.option("--random-seed", type=int, help="Seed for a reproducible plan.")
 @click.option("--dry-run", is_flag=True, help="Print the plan; change nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
@@ -64,3 +78,34 @@ def assign_command(
         echo_json(plan.as_json(dry_run))
     else:
         _print_plan(plan, dry_run)
+
+
+@experiment_group.command("status")
+@click.option("--workspace", "workspace_id", required=True, help="Workspace id.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdict as JSON.")
+def status_command(workspace_id: str, as_json: bool) -> None:
+    """Each arm's booking rate with its 95 % interval, the difference, and — while it is
+    inconclusive — how many more positive replies per arm would settle it."""
+    workspace = parse_uuid(workspace_id, "--workspace")
+    settings = settings_or_fail()
+    with session_scope(database_url()) as session:
+        if session.get(Workspace, workspace) is None:
+            raise CommandError(f"no workspace {workspace}")
+    try:
+        with open_marts(settings.warehouse_path, workspace) as marts:
+            rows = marts.table("ai_vs_setter").rows
+            as_of = marts.as_of
+    except WarehouseMissingError as exc:
+        raise CommandError(str(exc)) from None
+    result = verdict(rows)
+    if as_json:
+        echo_json({"workspace_id": str(workspace), "as_of": as_of.isoformat(), **result.as_json()})
+        return
+    console = Console(highlight=False)
+    table = Table(title=f"AI auto-send vs setter-managed (as of {as_of:%Y-%m-%d %H:%M} UTC)")
+    for column in ("arm", "positive leads", "booked", "booking rate (95 % interval)"):
+        table.add_column(column, justify="left" if column == "arm" else "right")
+    for arm in (result.ai, result.setter):
+        table.add_row(arm.arm, f"{arm.positive_leads:,}", f"{arm.booked_leads:,}", format_rate(arm))
+    console.print(table)
+    console.print(result.sentence())

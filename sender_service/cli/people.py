@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 
 import click
+from sqlalchemy import select
 
 from sender_service import api_tokens
 from sender_service.cli.common import CommandError, database_url, echo_json
 from sender_service.cli.lookups import workspace_or_fail
 from sender_service.db.engine import session_scope
-from sender_service.db.models import ROLES
+from sender_service.db.models import ROLES, Membership
 from sender_service.passwords import PasswordError, set_password
 from sender_service.users import add_member, find_user, valid_email
 
@@ -68,6 +69,43 @@ def set_password_command(email: str) -> None:
         except PasswordError as exc:
             raise CommandError(str(exc)) from None
     click.echo(f"password set for {email}")
+
+
+@user.command("set-weight")
+@click.option("--email", required=True, callback=_email)
+@click.option("--workspace", "workspace_id", required=True)
+@click.option("--weight", type=int, help="Share of new assignments, 0-100 (0: none).")
+@click.option("--pause/--resume", default=None, help="Stop or restart assignments to them.")
+@click.option("--mailbox", help="The platform mailbox they send from (inbox replies credit).")
+def set_weight(
+    email: str, workspace_id: str, weight: int | None, pause: bool | None, mailbox: str | None
+) -> None:
+    """How many of the replies waiting for a person go to the setter EMAIL (weighted
+    round-robin over the workspace's setters), or pause them."""
+    if weight is not None and not 0 <= weight <= 100:
+        raise CommandError(f"--weight must be between 0 and 100, not {weight}")
+    if mailbox is not None and not valid_email(mailbox.strip()):
+        raise CommandError(f"--mailbox must be an email address, not {mailbox!r}")
+    with session_scope(database_url()) as session:
+        ws = workspace_or_fail(session, workspace_id)
+        person = find_user(session, email)
+        if person is None:
+            raise CommandError(f"no user {email}; create one with `replyline user create`")
+        member = session.execute(
+            select(Membership).where(
+                Membership.workspace_id == ws.id, Membership.user_id == person.id
+            )
+        ).scalar_one_or_none()
+        if member is None or member.role != "setter":
+            raise CommandError(f"{email} is not a setter in workspace {ws.id}")
+        if weight is not None:
+            member.assignment_weight = weight
+        if pause is not None:
+            member.assignment_paused = pause
+        if mailbox is not None:
+            member.sending_mailbox = mailbox.strip()
+        state = "paused" if member.assignment_paused else "active"
+        click.echo(f"{email}: weight {member.assignment_weight}, {state}")
 
 
 @click.group()

@@ -42,6 +42,18 @@ def _timezone(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     return value
 
 
+def _hours(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`9-17`: local opening hours, Monday to Friday, in which setters' response time runs."""
+    if value is None:
+        return None
+    start, _, end = value.strip().partition("-")
+    if not (start.isdigit() and end.isdigit() and 0 <= int(start) < int(end) <= 24):
+        raise click.BadParameter(
+            f"{value!r} is not START-END in whole hours, 0 <= START < END <= 24"
+        )
+    return f"{int(start)}-{int(end)}"
+
+
 def _url(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is None:
         return None
@@ -144,6 +156,7 @@ def workspace_view(workspace: Workspace) -> dict[str, Any]:
         "allow_pricing_talk": workspace.allow_pricing_talk,
         "max_email_chars": workspace.max_email_chars,
         "max_sms_chars": workspace.max_sms_chars,
+        "business_hours": f"{workspace.business_hours_start}-{workspace.business_hours_end}",
     }
 
 
@@ -182,10 +195,16 @@ def create(name: str, booking_provider: str, as_json: bool, **fields: Any) -> No
 @click.option("--booking-provider", type=click.Choice(BOOKING_PROVIDERS, case_sensitive=False))
 @_field_options
 @click.option("--auto-send-enabled", type=click.BOOL, help="The workspace kill switch.")
+@click.option(
+    "--business-hours", callback=_hours, help="Setters' hours, e.g. 9-17 (local, Mon-Fri)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the workspace as JSON.")
 def update(workspace_id: str, as_json: bool, **fields: Any) -> None:
     """Change a workspace's settings; options not given stay as they are."""
     values = {k: v for k, v in fields.items() if v is not None}
+    if "business_hours" in values:
+        start, end = values.pop("business_hours").split("-")
+        values["business_hours_start"], values["business_hours_end"] = int(start), int(end)
     if not values:
         raise CommandError("nothing to update: give at least one option")
     if "booking_provider" in values:

@@ -24,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -126,6 +127,11 @@ class Workspace(Timestamped, Base):
         CheckConstraint(
             "max_email_chars > 0 and max_sms_chars > 0", name="outbound_limits_positive"
         ),
+        CheckConstraint(
+            "business_hours_start >= 0 and business_hours_start < business_hours_end"
+            " and business_hours_end <= 24",
+            name="business_hours_valid",
+        ),
     )
 
     name: Mapped[str] = mapped_column(Text)
@@ -156,6 +162,9 @@ class Workspace(Timestamped, Base):
     allow_pricing_talk: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     max_email_chars: Mapped[int] = mapped_column(Integer, server_default=text("1200"))
     max_sms_chars: Mapped[int] = mapped_column(Integer, server_default=text("320"))
+    # Local hours, Monday to Friday, in which a setter's response time runs (setter_kpis).
+    business_hours_start: Mapped[int] = mapped_column(SmallInteger, server_default=text("9"))
+    business_hours_end: Mapped[int] = mapped_column(SmallInteger, server_default=text("17"))
 
 
 class WorkspaceSecret(Timestamped, Base):
@@ -181,11 +190,21 @@ class User(Timestamped, Base):
 
 class Membership(Timestamped, Base):
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("user_id", "workspace_id"), one_of("role", ROLES))
+    __table_args__ = (
+        UniqueConstraint("user_id", "workspace_id"),
+        one_of("role", ROLES),
+        CheckConstraint("assignment_weight between 0 and 100", name="assignment_weight_range"),
+    )
 
     user_id: Mapped[uuid.UUID] = fk("users.id")
     workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
     role: Mapped[str] = mapped_column(String(16))
+    # A setter's share of the replies waiting for a person (sender_service/assignment.py).
+    assignment_weight: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    assignment_paused: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    assignment_credit: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    # The platform mailbox the member sends from: an inbox reply from it is theirs.
+    sending_mailbox: Mapped[str | None] = mapped_column(Text)
 
 
 class ApiToken(Timestamped, Base):
@@ -284,6 +303,9 @@ class Lead(Timestamped, Base):
     booked_at: Mapped[datetime | None]
     opted_out: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     bounced_at: Mapped[datetime | None]
+    # The setter this lead's replies wait for, when a person must answer.
+    assigned_user_id: Mapped[uuid.UUID | None] = fk("users.id", nullable=True, ondelete="SET NULL")
+    assigned_at: Mapped[datetime | None]
     # The platform's custom variables as last delivered ({name: value}), so a new field
     # mapping re-reads headcount and industry. Personal data: erased, never replicated.
     custom_variables: Mapped[dict[str, Any] | None]

@@ -23,6 +23,7 @@ from sender_service.db.models import (
     Base,
     EmailCampaign,
     Lead,
+    Membership,
     Message,
     UnmatchedBooking,
     Workspace,
@@ -374,6 +375,18 @@ def _insert_message(
     }
     if message.occurred_at is not None:
         values["occurred_at"] = message.occurred_at
+    if message.sent_by == "setter" and message.from_address:
+        # Sent from the platform's inbox: credited to the member who set that mailbox as theirs.
+        values["sent_by_user_id"] = (
+            select(Membership.user_id)
+            .where(
+                Membership.workspace_id == workspace_id,
+                func.lower(Membership.sending_mailbox) == message.from_address.strip().lower(),
+            )
+            .order_by(Membership.user_id)
+            .limit(1)
+            .scalar_subquery()
+        )
     # Core, not ORM: the ORM's bulk-insert machinery costs more than the round trip here.
     statement = (
         insert(_MESSAGES)

@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from sender_service.ai.llm import LLM, LLMError
+from sender_service.assignment import assign_lead
 from sender_service.db.models import AIDraft, AutoSendDecision, Message, Notification
 from sender_service.definitions import DRAFTED_SENTIMENTS
 from sender_service.pipeline import facts, outbound_guard, takeover, timing
@@ -141,6 +142,7 @@ def process_inbound(
     if not reviewed:
         # SETTER_MANAGED: the draft waits for a setter; no send, no DM. An opt-out is still
         # put on the record, so the setter sees why before answering.
+        assign_lead(session, lead, now)
         if (found := opt_out_in(message.body)) is not None:
             decision = Decision("needs_review", hold_reason(found))
             _record(session, inbound, draft, decision, None)
@@ -253,7 +255,10 @@ def _notify(
     session: Session, inbound: InboundReply, draft: AIDraft | None, outcome: Outcome
 ) -> None:
     """One review notification per draft (or per reply when there is no draft); none for an
-    archived campaign, which nobody watches (its drafts wait on /review)."""
+    archived campaign, which nobody watches (its drafts wait on /review). The lead waits for
+    a person, so it gets a setter."""
+    if inbound.lead is not None:
+        assign_lead(session, inbound.lead)
     if inbound.campaign is not None and inbound.campaign.archived:
         return
     key = f"review:{draft.id}" if draft else f"review-reply:{inbound.message.id}"

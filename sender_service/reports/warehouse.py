@@ -45,6 +45,18 @@ class Marts:
         columns = [d[0] for d in cursor.description or []]
         return Table(columns, [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()])
 
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> Table:
+        """Our own SQL over the marts; it filters by workspace itself (the caller's id)."""
+        try:
+            cursor = self.con.execute(sql, params)
+        except duckdb.CatalogException as exc:
+            reason = str(exc).splitlines()[0]
+            raise WarehouseMissingError(
+                f"the warehouse lacks a mart this needs ({reason}): run the warehouse refresh"
+            ) from None
+        columns = [d[0] for d in cursor.description or []]
+        return Table(columns, [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()])
+
 
 @contextmanager
 def open_marts(path: Path, workspace_id: uuid.UUID) -> Iterator[Marts]:

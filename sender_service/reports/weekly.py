@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from sender_service.analytics import DateRange, ranged_marts, sentiment_counts
 from sender_service.db.models import GUARD_RULES
+from sender_service.experiment_verdict import format_rate, verdict
 from sender_service.reports import charts
 from sender_service.reports.document import (
     Bullets,
@@ -32,8 +34,6 @@ from sender_service.reports.private_files import private_folder, write_private
 from sender_service.reports.warehouse import Marts, open_marts
 from sender_service.settings import Settings
 
-# Below this many positive leads in either arm, a difference in booking rate means little.
-MIN_ARM_SAMPLE: Final = 30
 # "Many positive replies but few bookings": at least this many positive leads, and a booking
 # rate below this fraction of the workspace's.
 MANY_POSITIVES: Final = 10
@@ -100,7 +100,13 @@ class _Report:
         self.weekly = weekly.rows
         self.arms = marts.table("ai_vs_setter").rows
         self.drafts = marts.table("draft_outcomes", "week_start = ?", (week,)).rows
-        self.segments = marts.table("campaign_segment_kpis").rows
+        # The week's cohort (leads whose first reply came this week) and the four weeks before.
+        this_week = DateRange(week, week + timedelta(days=6))
+        before = DateRange(week - timedelta(weeks=4), week - timedelta(days=1))
+        self.cohort = ranged_marts(marts, this_week)
+        self.trailing = ranged_marts(marts, before)
+        self.sentiments = sentiment_counts(marts, this_week)
+        self.sentiments_before = sentiment_counts(marts, before)
         self.leads = marts.table("lead_booking_status", "is_positive").rows
         self.as_of = marts.as_of
         self.name = name
@@ -152,6 +158,7 @@ class _Report:
         self.responses()
         self.drafts_section()
         self.segments_section()
+        self.sentiment_section()
 
     def summary(self) -> None:
         now = self.totals(self.week)
@@ -228,10 +235,19 @@ class _Report:
             )
         self.doc.add(Image("funnel.png", "Per-campaign funnel this week"))
 
-    def _ranked(self) -> list[tuple[str, float, int]]:
+    def _before(self) -> dict[str, dict[str, Any]]:
+        return {str(r["email_campaign_id"]): r for r in self.trailing["campaigns"]}
+
+    def _ranked(self) -> list[tuple[str, float, int, str]]:
+        before = self._before()
         ranked = [
-            (str(r["campaign_name"]), float(r["booking_rate"]), _int(r["positive_leads"]))
-            for r in self.kpis.rows
+            (
+                str(r["campaign_name"]),
+                float(r["booking_rate"]),
+                _int(r["positive_leads"]),
+                _pct(_rate(before.get(str(r["email_campaign_id"]), {}).get("booking_rate"))),
+            )
+            for r in self.cohort["campaigns"]
             if _int(r["positive_leads"]) > 0 and r["booking_rate"] is not None
         ]
         return sorted(ranked, key=lambda t: (-t[1], -t[2], t[0]))
@@ -241,35 +257,43 @@ class _Report:
         top = ranked[:RANK_SIZE]
         bottom = ranked[len(top) :][-RANK_SIZE:]
         self.images["ranking.png"] = charts.ranking_chart(
-            top, bottom, "Booked per positive lead: top and bottom campaigns (to date)"
+            [(name, rate, n) for name, rate, n, _ in top],
+            [(name, rate, n) for name, rate, n, _ in bottom],
+            "Booked per positive lead: top and bottom campaigns (this week's replies)",
         )
         self.doc.add(Heading("Top and bottom campaigns by booked per positive lead"))
         self.doc.add(
             Paragraph(
-                "Since each campaign started: leads positive and booked ÷ positive leads. "
-                "Campaigns without a positive lead are not ranked."
+                "Leads whose first reply came this week: positive and booked ÷ positive, as of "
+                "the refresh; beside it the same for the four weeks before. Campaigns without "
+                "a positive lead this week are not ranked."
             )
         )
-        table_rows = [["Top", name, _pct(rate), _n(n)] for name, rate, n in top]
-        table_rows += [["Bottom", name, _pct(rate), _n(n)] for name, rate, n in bottom]
+        table_rows = [["Top", name, _pct(rate), _n(n), prev] for name, rate, n, prev in top]
+        table_rows += [["Bottom", name, _pct(rate), _n(n), prev] for name, rate, n, prev in bottom]
         self.doc.add(
             Image("ranking.png", "Top and bottom five campaigns by booked per positive lead"),
-            Table(["", "Campaign", "Booked per positive", "Positive leads"], table_rows)
+            Table(
+                ["", "Campaign", "Booked per positive", "Positive leads", "4 weeks before"],
+                table_rows,
+            )
             if table_rows
-            else Paragraph("No campaign has positive leads yet."),
+            else Paragraph("No campaign has positive leads this week."),
         )
 
     def underperformers(self) -> None:
-        positives = sum(_int(r["positive_leads"]) for r in self.kpis.rows)
-        booked = sum(_int(r["booked_positive_leads"]) for r in self.kpis.rows)
+        rows = self.cohort["campaigns"]
+        positives = sum(_int(r["positive_leads"]) for r in rows)
+        booked = sum(_int(r["booked_positive_leads"]) for r in rows)
         overall = booked / positives if positives else None
         self.doc.add(Heading("Many positive replies, few bookings"))
         if overall is None:
-            self.doc.add(Paragraph("No positive leads yet."))
+            self.doc.add(Paragraph("No positive leads this week."))
             return
+        before = self._before()
         flagged = [
             r
-            for r in self.kpis.rows
+            for r in rows
             if _int(r["positive_leads"]) >= MANY_POSITIVES
             and float(r["booking_rate"] or 0) < FEW_BOOKINGS_FRACTION * overall
         ]
@@ -284,15 +308,17 @@ class _Report:
             return
         self.doc.add(
             Paragraph(
-                f"{len(flagged)} campaign(s) with {MANY_POSITIVES}+ positive leads book below half "
-                f"the workspace's rate of {overall:.0%}: their replies are worth a look.",
+                f"{len(flagged)} campaign(s) with {MANY_POSITIVES}+ positive leads this week "
+                f"book below half the workspace's rate of {overall:.0%}: their replies are worth "
+                "a look.",
                 callout=True,
             ),
             Bullets(
                 [
                     f"{r['campaign_name']}: {_n(_int(r['positive_leads']))} positive leads, "
                     f"{_n(_int(r['booked_positive_leads']))} booked "
-                    f"({_pct(_rate(r['booking_rate']))}), "
+                    f"({_pct(_rate(r['booking_rate']))}; 4 weeks before "
+                    f"{_previous_rate(before, r)}), "
                     f"{ARM_LABELS.get(str(r['response_mode']), r['response_mode'])}"
                     for r in flagged
                 ]
@@ -300,28 +326,7 @@ class _Report:
         )
 
     def arm_verdict(self) -> str:
-        arms = {str(r["arm"]): r for r in self.arms}
-        ai, setter = arms.get("AI_AUTO_SEND"), arms.get("SETTER_MANAGED")
-        n_ai = _int(ai["positive_leads"]) if ai else 0
-        n_setter = _int(setter["positive_leads"]) if setter else 0
-        if ai is None or setter is None or min(n_ai, n_setter) < MIN_ARM_SAMPLE:
-            return (
-                f"Samples too small to conclude: {n_ai:,} positive leads in the AI arm and "
-                f"{n_setter:,} in the setter arm (at least {MIN_ARM_SAMPLE} each are needed)."
-            )
-        a_low, a_high = float(ai["booking_rate_ci_low"]), float(ai["booking_rate_ci_high"])
-        s_low, s_high = float(setter["booking_rate_ci_low"]), float(setter["booking_rate_ci_high"])
-        if a_low <= s_high and s_low <= a_high:
-            return (
-                f"Samples too small to conclude: the 95 % intervals overlap (AI {a_low:.0%}–"
-                f"{a_high:.0%}, setters {s_low:.0%}–{s_high:.0%})."
-            )
-        better = "AI auto-send" if a_low > s_high else "Setter-managed"
-        return (
-            f"{better} books more positive leads: AI {_pct(_rate(ai['booking_rate']))} "
-            f"({a_low:.0%}–{a_high:.0%}) against setters {_pct(_rate(setter['booking_rate']))} "
-            f"({s_low:.0%}–{s_high:.0%}); the 95 % intervals do not overlap."
-        )
+        return verdict(self.arms).sentence()
 
     def arms_section(self) -> None:
         verdict = self.arm_verdict()
@@ -350,6 +355,7 @@ class _Report:
             ),
             Paragraph(verdict, callout=True),
             Image("ai_vs_setter.png", "Booking rate per arm with 95 % intervals"),
+            self.experiment_table(),
             Table(
                 [
                     "Arm",
@@ -374,6 +380,34 @@ class _Report:
                 ],
             ),
         )
+
+    def experiment_table(self) -> Table:
+        """The experiment's verdict in numbers: `replyline experiment status` as a table."""
+        result = verdict(self.arms)
+        rows = [
+            [ARM_LABELS[a.arm], _n(a.positive_leads), _n(a.booked_leads), format_rate(a)]
+            for a in (result.ai, result.setter)
+        ]
+        if result.difference is not None:
+            rows.append(
+                [
+                    "Difference (AI − setters)",
+                    "",
+                    "",
+                    f"{result.difference:+.1%} ({result.difference_low:+.1%} to "
+                    f"{result.difference_high:+.1%})",
+                ]
+            )
+        if result.more_needed_ai is not None:
+            rows.append(
+                [
+                    "Still needed at 80 % power",
+                    f"{_n(result.more_needed_ai)} AI, {_n(result.more_needed_setter or 0)} setter",
+                    "",
+                    "",
+                ]
+            )
+        return Table(["Experiment", "Positive leads", "Booked", "Booking rate (95 %)"], rows)
 
     def responses(self) -> None:
         """Who first answered this week's positive replies, and how fast."""
@@ -444,26 +478,71 @@ class _Report:
         return f"The outbound guard stopped {_n(stopped)} AI {drafts} for a person: {named}."
 
     def segments_section(self) -> None:
-        self.doc.add(Heading("Segments"))
+        self.doc.add(Heading("Segments of this week's replies"))
         for kind, title in (("headcount_bucket", "Company size"), ("industry", "Industry")):
-            sums: dict[str, list[int]] = {}
-            for r in self.segments:
-                if r["segment_type"] == kind:
-                    acc = sums.setdefault(str(r["segment_value"]), [0, 0])
-                    acc[0] += _int(r["positive_leads"])
-                    acc[1] += _int(r["booked_positive_leads"])
+            now = _segment_sums(self.cohort["segments"], kind)
+            before = _segment_sums(self.trailing["segments"], kind)
             ranked = sorted(
-                ((v, p, b) for v, (p, b) in sums.items() if p), key=lambda t: (-t[1], t[0])
+                ((v, p, b) for v, (p, b) in now.items() if p), key=lambda t: (-t[1], t[0])
             )[:8]
             if ranked:
                 self.doc.add(
                     Table(
-                        [title, "Positive leads", "Booked", "Booked per positive"],
-                        [[v, _n(p), _n(b), _pct(b / p)] for v, p, b in ranked],
+                        [
+                            title,
+                            "Positive leads",
+                            "Booked",
+                            "Booked per positive",
+                            "4 weeks before",
+                        ],
+                        [
+                            [v, _n(p), _n(b), _pct(b / p), _share(*before.get(v, (0, 0)))]
+                            for v, p, b in ranked
+                        ],
                     )
                 )
-        if not self.segments:
-            self.doc.add(Paragraph("No segment data yet."))
+        if not self.cohort["segments"]:
+            self.doc.add(Paragraph("No lead replied for the first time this week."))
+
+    def sentiment_section(self) -> None:
+        now = _label_sums(self.sentiments)
+        before = _label_sums(self.sentiments_before)
+        self.doc.add(Heading("Replies by sentiment"))
+        if not now:
+            self.doc.add(Paragraph("No replies this week."))
+            return
+        rows = [
+            [label, _n(count), f"{before.get(label, 0) / 4:,.1f}"]
+            for label, count in sorted(now.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+        self.doc.add(Table(["Sentiment", "Replies this week", "Weekly average before"], rows))
+
+
+def _segment_sums(rows: list[dict[str, Any]], kind: str) -> dict[str, tuple[int, int]]:
+    sums: dict[str, tuple[int, int]] = {}
+    for r in rows:
+        if r["segment_type"] == kind:
+            p, b = sums.get(str(r["segment_value"]), (0, 0))
+            sums[str(r["segment_value"])] = (
+                p + _int(r["positive_leads"]),
+                b + _int(r["booked_positive_leads"]),
+            )
+    return sums
+
+
+def _previous_rate(before: dict[str, dict[str, Any]], row: dict[str, Any]) -> str:
+    return _pct(_rate(before.get(str(row["email_campaign_id"]), {}).get("booking_rate")))
+
+
+def _share(positive: int, booked: int) -> str:
+    return _pct(booked / positive) if positive else "—"
+
+
+def _label_sums(rows: list[dict[str, Any]]) -> dict[str, int]:
+    sums: dict[str, int] = {}
+    for r in rows:
+        sums[str(r["sentiment"])] = sums.get(str(r["sentiment"]), 0) + _int(r["replies"])
+    return sums
 
 
 def _duration(seconds: float | None) -> str:

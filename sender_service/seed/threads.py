@@ -34,7 +34,7 @@ LEAD_COLUMNS: Final = (
     "last_name", "title", "phone", "company", "industry", "headcount", "sentiment_tag",
     "ai_paused", "ghl_contact_id", "ghl_appointment_id", "calendly_invitee_uri",
     "calendly_scheduled_event_uri", "appointment_status", "meeting_start_at", "booked_at",
-    "opted_out", "created_at",
+    "opted_out", "assigned_user_id", "assigned_at", "created_at",
 )  # fmt: skip
 MESSAGE_COLUMNS: Final = (
     "id", "workspace_id", "lead_id", "email_campaign_id", "direction", "channel", "subject",
@@ -106,6 +106,9 @@ class LeadThread:
         self.positive = False
         self.enrolled = False
         self.booking: dict[str, Any] = {}
+        # The setter a reply waiting for a person went to; the lead keeps them.
+        self.assigned: uuid.UUID | None = None
+        self.assigned_at: float | None = None
         # Derived, not drawn: the seed's random stream stays as it was.
         self.contact_id = f"ct_{self.id.hex[:16]}"
 
@@ -171,8 +174,13 @@ class LeadThread:
         lead.company = self.company
         return render(template, lead_values(workspace, lead)).text
 
-    def _setter(self) -> uuid.UUID:
-        return self.rng.choice(self.ws.setter_ids)
+    def _setter(self, waiting_since: float) -> uuid.UUID:
+        """The lead's setter, assigned at the first reply that waited for a person. Drawn
+        every time all the same, so the seed's random stream stays as it was."""
+        drawn = self.rng.choice(self.ws.setter_ids)
+        if self.assigned is None:
+            self.assigned, self.assigned_at = drawn, waiting_since
+        return self.assigned
 
     # -- the thread ----------------------------------------------------------------------
 
@@ -205,7 +213,7 @@ class LeadThread:
             t_answer = t + self.rng.uniform(HOUR, 30 * HOUR)
             if t_answer < self.end:
                 note = self._fill(self.rng.choice(vocab.SETTER_NOTES))
-                self._message(t_answer, "outbound", note, sent_by="setter", user_id=self._setter())
+                self._message(t_answer, "outbound", note, sent_by="setter", user_id=self._setter(t))
 
     def _conversation(self, t: float, sentiment: str, inbound_id: uuid.UUID) -> None:
         """Positive replies: draft, answer (AI or setter by the arm in force), then the lead
@@ -269,9 +277,12 @@ class LeadThread:
         """A setter writes their own answer; the draft waits while nobody has."""
         t_send = t + self.rng.uniform(low, high)
         if t_send >= self.end:
+            if self.assigned is None:  # still waiting: assigned, derived rather than drawn
+                ids = self.ws.setter_ids
+                self.assigned, self.assigned_at = ids[self.id.int % len(ids)], t
             return "pending", None
         body = self._fill(self.rng.choice(vocab.RESPONSE_BODIES))
-        self._message(t_send, "outbound", body, sent_by="setter", user_id=self._setter())
+        self._message(t_send, "outbound", body, sent_by="setter", user_id=self._setter(t))
         return "rejected", t_send
 
     def _follow_up(self, t_answer: float) -> float:
@@ -409,7 +420,7 @@ class LeadThread:
             + (rng.choice(vocab.HEADCOUNTS), self.sentiment, self.ai_paused, contact)
             + (b.get("ghl_appointment_id"), b.get("invitee_uri"), b.get("event_uri"))
             + (b.get("status"), _ts_or_none(b.get("start")), _ts_or_none(b.get("booked_at")))
-            + (self.opted_out, ts(self.t0))
+            + (self.opted_out, self.assigned, _ts_or_none(self.assigned_at), ts(self.t0))
         )
 
 

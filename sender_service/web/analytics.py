@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
-from sender_service.analytics import campaign_analytics_json, lead_analytics
+from sender_service.analytics import DateRange, campaign_analytics_json, lead_analytics
 from sender_service.db.engine import session_scope
 from sender_service.db.models import Lead
 from sender_service.reports.warehouse import WarehouseMissingError
@@ -34,6 +34,29 @@ def _week_param() -> date | None:
         raise ApiError(400, f"week must be a date YYYY-MM-DD, not {raw!r}", field="week") from None
 
 
+def _date_param(name: str) -> date | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ApiError(400, f"{name} must be a date YYYY-MM-DD, not {raw!r}", field=name) from None
+
+
+def _range_param() -> DateRange | None:
+    """`from` and `to`, both or neither; both days included, in the workspace's time zone."""
+    start, end = _date_param("from"), _date_param("to")
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        missing = "from" if start is None else "to"
+        raise ApiError(400, f"{missing} is required when a range is given", field=missing)
+    if end < start:
+        raise ApiError(400, f"to ({end}) is before from ({start})", field="to")
+    return DateRange(start, end)
+
+
 def _unavailable(exc: WarehouseMissingError) -> ApiError:
     return ApiError(503, f"the analytics warehouse is not available: {exc}")
 
@@ -42,10 +65,11 @@ def _unavailable(exc: WarehouseMissingError) -> ApiError:
 def campaigns() -> Any:
     workspace_id = workspace_param()
     week = _week_param()
+    date_range = _range_param()
     with session_scope(database_url()) as session:
         require_role(session, current_caller(session), workspace_id, "viewer")
     try:
-        body = campaign_analytics_json(warehouse_path(), workspace_id, week)
+        body = campaign_analytics_json(warehouse_path(), workspace_id, week, date_range)
         return Response(body, mimetype="application/json")
     except WarehouseMissingError as exc:
         raise _unavailable(exc) from None

@@ -268,8 +268,16 @@ def _analytics_paths() -> dict[str, Any]:
             "ai_vs_setter": {**_ROWS, "description": "marts.ai_vs_setter rows"},
             "weekly": {**_ROWS, "description": "marts.weekly_campaign_report rows (the week's)"},
             "draft_outcomes": {**_ROWS, "description": "marts.draft_outcomes rows"},
+            "setters": {**_ROWS, "description": "marts.setter_kpis rows (per setter and week)"},
+            "sentiments": {
+                **_ROWS,
+                "description": "Replies per campaign and sentiment label (of the range's days)",
+            },
+            "from": {"type": "string", "format": "date", "description": "With a range only"},
+            "to": {"type": "string", "format": "date", "description": "With a range only"},
         },
     }
+    day = {"type": "string", "format": "date"}
     unavailable = _error("No published warehouse yet: run `replyline warehouse refresh`")
     return {
         "/api/analytics/campaigns": {
@@ -284,6 +292,24 @@ def _analytics_paths() -> dict[str, Any]:
                         "required": False,
                         "schema": {"type": "string", "format": "date"},
                         "description": "Only this week's weekly rows (its Monday)",
+                    },
+                    {
+                        "name": "from",
+                        "in": "query",
+                        "required": False,
+                        "schema": day,
+                        "description": (
+                            "With `to`: the cohort of leads whose first reply falls in"
+                            " [from, to] (workspace time zone, both days included), their"
+                            " outcome as of the refresh; weekly marts keep overlapping weeks"
+                        ),
+                    },
+                    {
+                        "name": "to",
+                        "in": "query",
+                        "required": False,
+                        "schema": day,
+                        "description": "The range's last day, included",
                     },
                 ],
                 "responses": {

@@ -23,6 +23,7 @@ reply_facts as (
     select
         lead_id,
         bool_or(counts_as_reply) as has_replied,
+        min(case when counts_as_reply then occurred_at end) as first_reply_at,
         bool_or(is_positive) as is_positive,
         bool_or(is_meeting_requested) as is_meeting_requested,
         min(case when is_positive then occurred_at end) as first_positive_at,
@@ -98,6 +99,7 @@ final as (
         coalesce(reply_facts.is_positive, false) as is_positive,
         coalesce(reply_facts.is_meeting_requested, false) as is_meeting_requested,
         leads.is_booked,
+        reply_facts.first_reply_at,
         leads.booked_at,
         leads.appointment_status,
         reply_facts.first_positive_at,

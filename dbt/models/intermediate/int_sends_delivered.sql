@@ -14,6 +14,7 @@ final as (
         messages.lead_id,
         coalesce(leads.email_campaign_id, messages.email_campaign_id) as email_campaign_id,
         messages.sent_by,
+        messages.sent_by_user_id,
         messages.channel,
         messages.ai_draft_id,
         messages.body,

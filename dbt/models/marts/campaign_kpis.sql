@@ -43,6 +43,8 @@ counts as (
         coalesce(lead_counts.meetings_requested_leads, 0) as meetings_requested_leads,
         coalesce(lead_counts.booked_leads, 0) as booked_leads,
         coalesce(lead_counts.booked_positive_leads, 0) as booked_positive_leads,
+        coalesce(lead_counts.booked_meeting_requested_leads, 0)
+            as booked_meeting_requested_leads,
         coalesce(send_counts.ai_sends, 0) as ai_sends,
         coalesce(send_counts.setter_sends, 0) as setter_sends,
         coalesce(send_counts.sequence_sends, 0) as sequence_sends,
@@ -67,6 +69,7 @@ final as (
         counts.meetings_requested_leads,
         counts.booked_leads,
         counts.booked_positive_leads,
+        counts.booked_meeting_requested_leads,
         {{ funnel_rates('counts') }},
         counts.ai_sends,
         counts.setter_sends,

@@ -40,6 +40,7 @@ final as (
         counts.meetings_requested_leads,
         counts.booked_leads,
         counts.booked_positive_leads,
+        counts.booked_meeting_requested_leads,
         {{ funnel_rates('counts') }},
         counts.median_first_response_seconds
     from counts

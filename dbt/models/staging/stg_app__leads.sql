@@ -27,6 +27,8 @@ renamed as (
         booked_at,
         opted_out,
         bounced_at,
+        assigned_user_id,
+        assigned_at,
         created_at,
         updated_at
     from source

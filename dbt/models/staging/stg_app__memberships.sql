@@ -8,6 +8,8 @@ renamed as (
         user_id,
         workspace_id,
         role,
+        assignment_weight,
+        assignment_paused,
         created_at,
         updated_at
     from source

@@ -18,6 +18,8 @@ renamed as (
         review_slack_user_id,
         report_slack_channel,
         auto_send_enabled,
+        business_hours_start,
+        business_hours_end,
         created_at,
         updated_at
     from source

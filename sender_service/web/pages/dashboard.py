@@ -1,4 +1,7 @@
-"""`/`: the workspace's numbers from the published warehouse, and the ChatGPT download."""
+"""`/`: the workspace's numbers from the published warehouse, and the ChatGPT download.
+
+`?from=YYYY-MM-DD&to=YYYY-MM-DD` narrows the funnel to the cohort of leads whose first reply
+falls in the range, as the API does."""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 
 from flask import Response, render_template, request
 
+from sender_service.analytics import DateRange, ranged_marts, sentiment_counts
 from sender_service.db.engine import session_scope
 from sender_service.definitions import HEADCOUNT_BUCKETS
 from sender_service.exports.chatgpt import chatgpt_export
@@ -35,12 +39,12 @@ def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _segments(marts: Marts) -> dict[str, list[dict[str, Any]]]:
+def _segments(segment_rows: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Each segment's funnel summed over the campaigns, largest first."""
     sums: defaultdict[tuple[str, str], defaultdict[str, int]] = defaultdict(
         lambda: defaultdict(int)
     )
-    for row in marts.table("campaign_segment_kpis").rows:
+    for row in segment_rows:
         totals = sums[(row["segment_type"], row["segment_value"])]
         for column in ("leads", "leads_replied", "positive_leads", "booked_positive_leads"):
             totals[column] += int(row[column] or 0)
@@ -87,18 +91,45 @@ def _weekly_chart(marts: Marts) -> Any:
     return weekly_svg([f"{w:%d %b}" for w in weeks], series, "New leads per week")
 
 
-def _numbers(member_id: Any) -> dict[str, Any]:
+def _range() -> DateRange | None:
+    """The dashboard's `from`/`to`; both empty means all time."""
+    raw = {name: (request.args.get(name) or "").strip() for name in ("from", "to")}
+    if not raw["from"] and not raw["to"]:
+        return None
+    try:
+        start, end = date.fromisoformat(raw["from"]), date.fromisoformat(raw["to"])
+        return DateRange(start, end)
+    except ValueError as exc:
+        raise ApiError(
+            400, f"from and to must be dates YYYY-MM-DD, to not before from: {exc}"
+        ) from None
+
+
+def _sentiments(rows: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    sums: defaultdict[str, int] = defaultdict(int)
+    for row in rows:
+        sums[str(row["sentiment"])] += int(row["replies"] or 0)
+    return sorted(sums.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _numbers(member_id: Any, date_range: DateRange | None) -> dict[str, Any]:
     try:
         with open_marts(services().settings.warehouse_path, member_id) as marts:
-            campaigns = sorted(
-                marts.table("campaign_kpis").rows,
-                key=lambda r: (r["archived"], r["campaign_name"] or ""),
-            )
+            if date_range is not None:
+                ranged = ranged_marts(marts, date_range)
+                rows, arm_rows = ranged["campaigns"], ranged["ai_vs_setter"]
+                segment_rows, setter_rows = ranged["segments"], ranged["setters"]
+            else:
+                rows = marts.table("campaign_kpis").rows
+                arm_rows = marts.table("ai_vs_setter").rows
+                segment_rows = marts.table("campaign_segment_kpis").rows
+                setter_rows = marts.table("setter_kpis").rows
+            campaigns = sorted(rows, key=lambda r: (r["archived"], r["campaign_name"] or ""))
             totals = {
                 c: sum(int(r[c] or 0) for r in campaigns)
                 for c in ("leads", "leads_replied", "positive_leads", "booked_positive_leads")
             }
-            arms = sorted(marts.table("ai_vs_setter").rows, key=lambda r: r["arm"])
+            arms = sorted(arm_rows, key=lambda r: r["arm"])
             return {
                 "campaigns": campaigns,
                 "totals": {
@@ -108,13 +139,18 @@ def _numbers(member_id: Any) -> dict[str, Any]:
                     ),
                 },
                 "arms": arms,
-                "segments": _segments(marts),
+                "segments": _segments(segment_rows),
+                "sentiments": _sentiments(sentiment_counts(marts, date_range)),
+                "setters": sorted(
+                    setter_rows, key=lambda r: (str(r["week_start"]), str(r["setter_email"]))
+                )[::-1][:12],
+                "date_range": date_range,
                 "chart": _weekly_chart(marts),
                 "as_of": marts.as_of,
                 "missing": None,
             }
     except WarehouseMissingError as exc:
-        return {"missing": str(exc)}
+        return {"missing": str(exc), "date_range": date_range}
 
 
 @bp.get("/")
@@ -128,7 +164,7 @@ def dashboard() -> Any:
         members=members,
         active="dashboard",
         held_deliveries=held,
-        **_numbers(member.workspace_id),
+        **_numbers(member.workspace_id, _range()),
     )
 
 

@@ -1,10 +1,13 @@
 """`/review`: drafts waiting for a person, oldest reply first; approve, edit then send, reject.
+`?mine=1` keeps the leads assigned to the signed-in setter; a setter or admin hands a lead to
+another setter.
 
 Two setters on one draft: `send_draft` sends exactly once, and the second is told it was
 handled."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,12 +15,14 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import and_, exists, or_, select, true
 from werkzeug.wrappers import Response
 
+from sender_service.assignment import AssignmentError, reassign_lead
 from sender_service.db.engine import session_scope
 from sender_service.db.models import (
     AIDraft,
     AutoSendDecision,
     EmailCampaign,
     Lead,
+    Membership,
     Message,
     User,
     Workspace,
@@ -86,6 +91,20 @@ def review() -> Any:
         # With the workspace's auto-send switched off, every open draft is a person's to send.
         auto_send = session.get_one(Workspace, member.workspace_id).auto_send_enabled
         waits = _NEEDS_REVIEW if auto_send else true()
+        mine = request.args.get("mine") == "1"
+        only_mine = Lead.assigned_user_id == caller().user_id if mine else true()
+        setters = {
+            row.user_id: row.email
+            for row in session.execute(
+                select(Membership.user_id, User.email)
+                .join(User, User.id == Membership.user_id)
+                .where(
+                    Membership.workspace_id == member.workspace_id,
+                    Membership.role.in_(("setter", "admin")),
+                )
+                .order_by(User.email)
+            )
+        }
         rows = session.execute(
             select(AIDraft, Lead, EmailCampaign, Message)
             .join(Lead, Lead.id == AIDraft.lead_id)
@@ -98,6 +117,7 @@ def review() -> Any:
                     EmailCampaign.response_mode == "SETTER_MANAGED",
                     and_(EmailCampaign.response_mode == "AI_AUTO_SEND", waits),
                 ),
+                only_mine,
             )
             .order_by(Message.occurred_at, AIDraft.created_at)
         ).all()
@@ -110,11 +130,18 @@ def review() -> Any:
                 "waited": waited(inbound.occurred_at, now),
                 "reason": _latest_reason(session, draft.id),
                 "unknown_send": _unknown_send(session, draft.id),
+                "assignee": setters.get(lead.assigned_user_id) if lead.assigned_user_id else None,
             }
             for draft, lead, campaign, inbound in rows
         ]
         return render_template(
-            "review.html", member=member, members=members, active="review", items=items
+            "review.html",
+            member=member,
+            members=members,
+            active="review",
+            items=items,
+            mine=mine,
+            setters=setters,
         )
 
 
@@ -163,3 +190,25 @@ def reject(draft_id: str) -> Response:
     else:
         flash(f"Someone already handled this draft (it is {status}).", "info")
     return _back(draft)
+
+
+@bp.post("/review/leads/<lead_id>/assign")
+def assign(lead_id: str) -> Response:
+    """Hand the lead (and its waiting drafts) to another setter or admin of its workspace."""
+    raw_user = request.form.get("user_id", "")
+    with session_scope(database_url()) as session:
+        lead = session.get(Lead, parse_id(lead_id))
+        if lead is None:
+            raise ApiError(404, "not found")
+        member_of(session, lead.workspace_id, "setter")
+        workspace_id = lead.workspace_id
+        try:
+            user_id = uuid.UUID(raw_user)
+        except ValueError:
+            raise ApiError(400, "user_id must be a user's id", field="user_id") from None
+        try:
+            reassign_lead(session, lead.id, user_id)
+        except AssignmentError as exc:
+            raise ApiError(400, str(exc), field="user_id") from None
+    flash("Reassigned.", "success")
+    return redirect(url_for("pages.review", workspace=workspace_id))
