@@ -21,3 +21,7 @@ class EmailPlatformClient(Protocol):
     def list_campaigns(self) -> list[PlatformCampaign]:
         """Every campaign the platform lists for the API key's workspace."""
         ...
+
+    def check(self) -> str:
+        """One cheap read-only call; what it found, or EmailPlatformError."""
+        ...
