@@ -38,13 +38,13 @@ def heaviest_imports(args: list[str], top: int = 6) -> list[tuple[int, str]]:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", *args], check=True, capture_output=True, text=True
     )
-    rows = []
+    rows: list[tuple[int, str, int]] = []
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "cumulative" in line:
             continue
-        _, cumulative, name = line[len("import time:") :].split("|")
+        _, total, name = line[len("import time:") :].split("|")
         depth = (len(name) - len(name.lstrip())) // 2
-        rows.append((depth, name.strip().split(".")[0], int(cumulative.strip())))
+        rows.append((depth, name.strip().split(".")[0], int(total)))
     totals: dict[str, int] = {}
     parents: list[tuple[int, str]] = []  # the enclosing imports, read bottom-up
     for depth, root, cumulative in reversed(rows):

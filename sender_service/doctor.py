@@ -52,7 +52,7 @@ def run(settings: Settings, url: str, workspace_id: uuid.UUID | None = None) -> 
     """Every check in order; per-workspace ones for `workspace_id` only when given."""
     try:
         with session_scope(url) as session:
-            version = session.execute(text("show server_version")).scalar_one()
+            version: str = session.execute(text("show server_version")).scalar_one()
     except SQLAlchemyError as exc:
         reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         yield Finding(
