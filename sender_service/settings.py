@@ -45,6 +45,8 @@ class Settings:
     exports_dir: Path
     exports_retention_days: int
     webhook_journal_retention_days: int
+    # Bearer token for GET /metrics on the service; unset: /metrics answers 404 there.
+    metrics_token: str | None = None
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -134,4 +136,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         exports_dir=_path(env, "EXPORTS_DIR", root / "exports", root),
         exports_retention_days=retention,
         webhook_journal_retention_days=_days(env, "WEBHOOK_JOURNAL_RETENTION_DAYS", 30),
+        metrics_token=_text(env, "METRICS_TOKEN"),
     )

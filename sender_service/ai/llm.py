@@ -14,6 +14,7 @@ from typing import Protocol, TypeVar
 import openai
 from pydantic import ValidationError
 
+from sender_service import metrics
 from sender_service.ai import prompts
 from sender_service.ai.context import ReplyContext
 from sender_service.ai.schemas import (
@@ -72,6 +73,15 @@ class OpenAILLM:
         return self._call(AutoSendEvaluation, prompts.evaluate_messages(reply, draft))
 
     def _call(self, model: type[T], messages: list[prompts.Message]) -> T:
+        name = response_format(model)["json_schema"]["name"]
+        with metrics.timed(metrics.LLM_SECONDS, call=name):
+            try:
+                return self._attempts_at(model, messages)
+            except LLMError:
+                metrics.LLM_FAILURES.labels(call=name).inc()
+                raise
+
+    def _attempts_at(self, model: type[T], messages: list[prompts.Message]) -> T:
         last_error = "no attempt made"
         for attempt in range(1, self._attempts + 1):
             try:
