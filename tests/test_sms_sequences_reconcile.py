@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
-from werkzeug import Response
 from sqlalchemy import delete, select, update
+from werkzeug import Response
 
 from sender_service.booking import is_meeting_booked
 from sender_service.credentials import cipher, store_secret
