@@ -121,26 +121,33 @@ class QueueCollector(Collector):
         yield dead
 
 
-def exposition(url: str) -> tuple[bytes, str]:
-    """The `/metrics` body and content type: this process's (or every process's) metrics."""
+def scrape_registry(url: str) -> CollectorRegistry:
+    """What a scrape reads: every process's metrics (multiprocess mode) or this process's,
+    and the queue from Postgres."""
     from prometheus_client import REGISTRY
 
-    registry: Any = REGISTRY
-    if os.environ.get(MULTIPROC_ENV):
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     scrape = CollectorRegistry()
-    scrape.register(_Both(registry, QueueCollector(url)))
-    return generate_latest(scrape), CONTENT_TYPE_LATEST
+    if os.environ.get(MULTIPROC_ENV):
+        MultiProcessCollector(scrape)  # type: ignore[no-untyped-call]
+    else:
+        scrape.register(_Registry(REGISTRY))
+    scrape.register(QueueCollector(url))
+    return scrape
 
 
-class _Both(Collector):
-    def __init__(self, registry: Any, queue: QueueCollector) -> None:
-        self._registry, self._queue = registry, queue
+def exposition(url: str) -> tuple[bytes, str]:
+    """The `/metrics` body and its content type."""
+    return generate_latest(scrape_registry(url)), CONTENT_TYPE_LATEST
+
+
+class _Registry(Collector):
+    """Another registry's metrics, as one collector."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._registry = registry
 
     def collect(self) -> Iterator[Any]:
         yield from self._registry.collect()
-        yield from self._queue.collect()
 
 
 def install_decision_counter() -> None:
