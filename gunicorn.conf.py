@@ -25,9 +25,11 @@ def when_ready(server):
 
     from sender_service.db.engine import resolve_database_url
     from sender_service.metrics import scrape_registry
+    from sender_service.settings import load_settings
 
+    registry = scrape_registry(resolve_database_url(), load_settings().warehouse_path)
     host, _, port = bind.rpartition(":")
-    start_http_server(int(port), addr=host, registry=scrape_registry(resolve_database_url()))
+    start_http_server(int(port), addr=host, registry=registry)
     server.log.info("metrics on http://%s/metrics", bind)
 
 

@@ -17,6 +17,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Final
 
 from prometheus_client import (
@@ -121,9 +122,28 @@ class QueueCollector(Collector):
         yield dead
 
 
-def scrape_registry(url: str) -> CollectorRegistry:
+class WarehouseCollector(Collector):
+    """`replyline_warehouse_age_seconds`: since the published warehouse file was swapped in
+    (absent until the first refresh publishes one)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            built = self._path.stat().st_mtime
+        except OSError:
+            return
+        yield GaugeMetricFamily(
+            "replyline_warehouse_age_seconds",
+            "Seconds since the published warehouse was last rebuilt.",
+            value=max(time.time() - built, 0.0),
+        )
+
+
+def scrape_registry(url: str, warehouse_path: Path) -> CollectorRegistry:
     """What a scrape reads: every process's metrics (multiprocess mode) or this process's,
-    and the queue from Postgres."""
+    the queue from Postgres and the published warehouse's age."""
     from prometheus_client import REGISTRY
 
     scrape = CollectorRegistry()
@@ -132,12 +152,13 @@ def scrape_registry(url: str) -> CollectorRegistry:
     else:
         scrape.register(_Registry(REGISTRY))
     scrape.register(QueueCollector(url))
+    scrape.register(WarehouseCollector(warehouse_path))
     return scrape
 
 
-def exposition(url: str) -> tuple[bytes, str]:
+def exposition(url: str, warehouse_path: Path) -> tuple[bytes, str]:
     """The `/metrics` body and its content type."""
-    return generate_latest(scrape_registry(url)), CONTENT_TYPE_LATEST
+    return generate_latest(scrape_registry(url, warehouse_path)), CONTENT_TYPE_LATEST
 
 
 class _Registry(Collector):

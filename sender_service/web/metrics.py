@@ -22,11 +22,14 @@ bp.register_error_handler(Exception, json_error)
 def metrics() -> Any:
     from sender_service import metrics as counters
 
-    token = current_app.extensions["replyline_services"].settings.metrics_token
+    settings = current_app.extensions["replyline_services"].settings
+    token = settings.metrics_token
     if not token:
         raise ApiError(404, "metrics are not served here (METRICS_TOKEN is not set)")
     presented = request.headers.get("Authorization", "")
     if not hmac.compare_digest(presented.encode(), f"Bearer {token}".encode()):
         raise ApiError(401, "a valid metrics token is required", close=True)
-    body, content_type = counters.exposition(current_app.config["DATABASE_URL"])
+    body, content_type = counters.exposition(
+        current_app.config["DATABASE_URL"], settings.warehouse_path
+    )
     return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})

@@ -4,7 +4,10 @@ answered, the counters an operator alerts on have moved by exactly that one repl
 from __future__ import annotations
 
 import http.client
+import os
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,8 +24,14 @@ TOKEN = "metrics-token-7c1e"
 
 
 @pytest.fixture
-def metered(db_url: str, setup: dict[str, Any], stubs: Stubs) -> Iterator[Service]:
-    with run_service(db_url, stubs.settings(METRICS_TOKEN=TOKEN)) as running:
+def warehouse(tmp_path: Path) -> Path:
+    return tmp_path / "warehouse.duckdb"
+
+
+@pytest.fixture
+def metered(db_url: str, setup: dict[str, Any], stubs: Stubs, warehouse: Path) -> Iterator[Service]:
+    settings = stubs.settings(METRICS_TOKEN=TOKEN, WAREHOUSE_PATH=str(warehouse))
+    with run_service(db_url, settings) as running:
         yield running
 
 
@@ -84,6 +93,15 @@ def test_one_answered_reply_moves_each_counter_once(
         assert moved("replyline_llm_failures_total", call=call) == 0
     assert value(after, "replyline_jobs_queued", kind="classify_reply") == 0
     assert len(stubs.platform_sends()) == 1
+
+
+def test_the_warehouse_age_appears_once_one_is_published(metered: Service, warehouse: Path) -> None:
+    assert not any(name == "replyline_warehouse_age_seconds" for name, _ in scrape(metered))
+    warehouse.write_bytes(b"")
+    built = time.time() - 2400
+    os.utime(warehouse, (built, built))
+    age = value(scrape(metered), "replyline_warehouse_age_seconds")
+    assert 2400 <= age < 2460
 
 
 def test_a_failing_llm_is_counted(
