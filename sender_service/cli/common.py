@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from sender_service.db.engine import resolve_database_url
+from sender_service.db.resolve import resolve_database_url
 from sender_service.db.urls import DatabaseURLError
 from sender_service.settings import Settings, SettingsError, load_settings
 
