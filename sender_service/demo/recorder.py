@@ -10,7 +10,7 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from werkzeug import Request, Response
 from werkzeug.routing import Map, Rule
@@ -46,6 +46,7 @@ class Recorder:
                     endpoint="eb_stop",
                     methods=["POST"],
                 ),
+                Rule("/eb/api/campaigns", endpoint="eb_campaigns", methods=["GET"]),
                 Rule("/slack/api/<method>", endpoint="slack", methods=["POST", "GET"]),
             ]
         )
@@ -87,15 +88,26 @@ class Recorder:
         elif endpoint == "eb_stop":
             self.calls.append(Call("emailbison", f"stop:{args['campaign_id']}", body))
             answer = {"data": {"success": True}}
+        elif endpoint == "eb_campaigns":  # read-only: `replyline doctor` asks it
+            answer = {"data": [], "meta": {"current_page": 1, "last_page": 1}}
         else:
             self.calls.append(Call("slack", args["method"], body))
             answer = _SLACK.get(args["method"], {"ok": True})
-        return Response(json.dumps(answer), content_type="application/json")(
-            environ, start_response
-        )
+        response = Response(json.dumps(answer), content_type="application/json")
+        # Slack names the token's scopes on every answer; these are the ones Replyline uses.
+        response.headers["x-oauth-scopes"] = _SLACK_SCOPES
+        return response(environ, start_response)
 
 
+_SLACK_SCOPES: Final = "chat:write,files:write,im:history,im:write,users:read,users:read.email"
 _SLACK: dict[str, dict[str, Any]] = {
+    "auth.test": {
+        "ok": True,
+        "team": "Demo Agency",
+        "user": "replyline",
+        "team_id": "T0DEMO",
+        "user_id": "U0BOT",
+    },
     "users.lookupByEmail": {"ok": True, "user": {"id": "U0REVIEWER"}},
     "conversations.open": {"ok": True, "channel": {"id": "D0REVIEW"}},
     "conversations.history": {"ok": True, "messages": []},
