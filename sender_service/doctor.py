@@ -300,6 +300,12 @@ def _workspace(
         )
     elif can_decrypt:
         yield _platform_answers(session, settings, ws, finding)
+    else:
+        yield finding(
+            "WARN",
+            "email_platform",
+            "not called: its API key cannot be decrypted (see secret_key)",
+        )
 
     # Slack: the same calls `replyline slack check` makes.
     if settings.slack_bot_token:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
@@ -17,6 +18,8 @@ def doctor(workspace_id: str | None, as_json: bool) -> None:
     are OK, 1 with warnings, 2 with failures."""
     from sender_service import doctor as checks
 
+    # The clients log each failed attempt; the doctor's own line already says what failed.
+    logging.getLogger("sender_service").setLevel(logging.ERROR)
     wanted = parse_uuid(workspace_id, "--workspace") if workspace_id else None
     settings = settings_or_fail()
     findings = []
