@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
 import openai
@@ -73,15 +75,6 @@ class OpenAILLM:
         return self._call(AutoSendEvaluation, prompts.evaluate_messages(reply, draft))
 
     def _call(self, model: type[T], messages: list[prompts.Message]) -> T:
-        name = response_format(model)["json_schema"]["name"]
-        with metrics.timed(metrics.LLM_SECONDS, call=name):
-            try:
-                return self._attempts_at(model, messages)
-            except LLMError:
-                metrics.LLM_FAILURES.labels(call=name).inc()
-                raise
-
-    def _attempts_at(self, model: type[T], messages: list[prompts.Message]) -> T:
         last_error = "no attempt made"
         for attempt in range(1, self._attempts + 1):
             try:
@@ -121,8 +114,41 @@ class OpenAILLM:
             raise _Unusable(f"invalid answer: {str(exc).splitlines()[0][:200]}") from None
 
 
+class MeteredLLM:
+    """Any LLM, its calls timed and its failures counted for /metrics (`call`: classify,
+    draft, evaluate)."""
+
+    def __init__(self, inner: LLM) -> None:
+        self.inner = inner
+
+    def classify(self, reply: ReplyContext) -> SentimentClassification:
+        with self._metered("classify"):
+            return self.inner.classify(reply)
+
+    def draft(self, reply: ReplyContext, sentiment: str) -> ReplyDraft:
+        with self._metered("draft"):
+            return self.inner.draft(reply, sentiment)
+
+    def evaluate(self, reply: ReplyContext, draft: str) -> AutoSendEvaluation:
+        with self._metered("evaluate"):
+            return self.inner.evaluate(reply, draft)
+
+    @contextmanager
+    def _metered(self, call: str) -> Iterator[None]:
+        with metrics.timed(metrics.LLM_SECONDS, call=call):
+            try:
+                yield
+            except LLMError:
+                metrics.LLM_FAILURES.labels(call=call).inc()
+                raise
+
+
 def make_llm(settings: Settings) -> LLM:
-    """The configured LLM. The offline stand-in only when LLM_PROVIDER=offline says so."""
+    """The configured LLM, metered. The offline stand-in only when LLM_PROVIDER=offline says so."""
+    return MeteredLLM(_unmetered(settings))
+
+
+def _unmetered(settings: Settings) -> LLM:
     if settings.llm_provider == "offline":
         from sender_service.ai.offline import OfflineLLM
 

@@ -88,7 +88,7 @@ def test_one_answered_reply_moves_each_counter_once(
     assert moved("replyline_ingest_seconds_count", provider="emailbison") == 1
     assert moved("replyline_pipeline_decisions_total", action="send_now") == 1
     assert moved("replyline_sends_total", outcome="sent", channel="email", sent_by="ai") == 1
-    for call in ("sentiment_classification", "reply_draft", "auto_send_evaluation"):
+    for call in ("classify", "draft", "evaluate"):
         assert moved("replyline_llm_call_seconds_count", call=call) == 1
         assert moved("replyline_llm_failures_total", call=call) == 0
     assert value(after, "replyline_jobs_queued", kind="classify_reply") == 0
@@ -120,7 +120,7 @@ def test_a_failing_llm_is_counted(
     def moved(name: str, **labels: str) -> float:
         return value(after, name, **labels) - value(before, name, **labels)
 
-    assert moved("replyline_llm_failures_total", call="sentiment_classification") == 1
+    assert moved("replyline_llm_failures_total", call="classify") == 1
     assert moved("replyline_pipeline_decisions_total", action="needs_review") == 1
     assert moved("replyline_pipeline_decisions_total", action="send_now") == 0
     assert stubs.platform_sends() == []
