@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
@@ -18,17 +20,16 @@ def doctor(workspace_id: str | None, as_json: bool) -> None:
     are OK, 1 with warnings, 2 with failures."""
     from sender_service import doctor as checks
 
-    # The clients log each failed attempt; the doctor's own line already says what failed.
-    logging.getLogger("sender_service").setLevel(logging.ERROR)
     wanted = parse_uuid(workspace_id, "--workspace") if workspace_id else None
     settings = settings_or_fail()
     findings = []
-    for finding in checks.run(settings, database_url(), wanted):
-        findings.append(finding)
-        if not as_json:
-            click.echo(f"{finding.status:<4}  {finding.check:<15} {finding.detail}")
-            if finding.fix and finding.status != "OK":
-                click.echo(f"{'':<4}  {'':<15} fix: {finding.fix}")
+    with _quiet("sender_service"):
+        for finding in checks.run(settings, database_url(), wanted):
+            findings.append(finding)
+            if not as_json:
+                click.echo(f"{finding.status:<4}  {finding.check:<15} {finding.detail}")
+                if finding.fix and finding.status != "OK":
+                    click.echo(f"{'':<4}  {'':<15} fix: {finding.fix}")
     code = checks.exit_code(findings)
     if as_json:
         echo_json(
@@ -38,3 +39,16 @@ def doctor(workspace_id: str | None, as_json: bool) -> None:
             }
         )
     sys.exit(code)
+
+
+@contextmanager
+def _quiet(logger_name: str) -> Iterator[None]:
+    """Only errors from the clients while the checks run: they log each failed attempt, and
+    the doctor's own line already says what failed. Restored after (tests run in process)."""
+    logger = logging.getLogger(logger_name)
+    previous = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
