@@ -75,15 +75,14 @@ def run(settings: Settings, url: str, workspace_id: uuid.UUID | None = None) -> 
         yield from _warehouse(settings)
         yield from _jobs(session)
         yield from _held(session, workspace_id)
-        workspaces = list(
-            session.execute(
-                select(Workspace)
-                .where(Workspace.id == workspace_id if workspace_id else text("true"))
-                .order_by(Workspace.created_at)
-            ).scalars()
-        )
+        query = select(Workspace).order_by(Workspace.created_at)
+        if workspace_id:
+            query = query.where(Workspace.id == workspace_id)
+        workspaces = list(session.execute(query).scalars())
         if workspace_id and not workspaces:
-            yield Finding("FAIL", "workspace", f"no workspace {workspace_id}", "see workspace list")
+            yield Finding(
+                "FAIL", "workspace", f"no workspace {workspace_id}", "replyline workspace list"
+            )
         if settings.slack_bot_token is None:
             yield Finding(
                 "WARN",
