@@ -152,6 +152,10 @@ def test_missing_credentials_and_an_unreachable_platform_fail_per_workspace(
     # --workspace narrows the per-workspace checks to one.
     _, only = doctor(cli_runner, db_url, env, "--workspace", str(down.id))
     assert {c["workspace_id"] for c in only} == {None, str(down.id)}
+    code, unknown = doctor(cli_runner, db_url, env, "--workspace", str(uuid.uuid4()))
+    assert code == 2 and statuses(unknown)["workspace"] == "FAIL"
+    refused = run(cli_runner, db_url, "doctor", "--workspace", "acme", **env)
+    assert refused.exit_code == 2 and "--workspace must be an id" in refused.stderr
 
 
 def test_warnings_alone_exit_1(
