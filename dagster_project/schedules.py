@@ -8,12 +8,13 @@ import dagster as dg
 
 from dagster_project.jobs import warehouse_job, weekly_exports_job
 from dagster_project.resources import ExportsResource
+from sender_service.freshness import REFRESH_EVERY_MINUTES
 from sender_service.reports.scheduled import due_reports, expired_files, pending_posts
 
 warehouse_every_15_minutes = dg.ScheduleDefinition(
     name="warehouse_every_15_minutes",
     job=warehouse_job,
-    cron_schedule="*/15 * * * *",
+    cron_schedule=f"*/{REFRESH_EVERY_MINUTES} * * * *",
     default_status=dg.DefaultScheduleStatus.RUNNING,
 )
 

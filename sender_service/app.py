@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from sender_service import metrics as counters
 from sender_service.db.engine import resolve_database_url
 from sender_service.services import Services
 from sender_service.settings import load_settings
@@ -18,6 +19,7 @@ from sender_service.web import (
     campaigns,
     exports,
     health,
+    metrics,
     pages,
     redact,
     request_ids,
@@ -35,14 +37,16 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["DATABASE_URL"] = resolve_database_url()
     settings = app.config.get("SETTINGS") or load_settings()
     app.extensions["replyline_services"] = Services(app.config["DATABASE_URL"], settings)
+    counters.install_decision_counter()
     request_ids.init_app(app)
     auth.init_app(app, settings)
     # CSRF guards every form by default; the JSON API checks it itself for session callers
     # (web/access.py), and webhooks and health are never called with the pages' cookie.
     json_api = (api.bp, analytics.bp, campaigns.bp, exports.bp)
-    for blueprint in (*json_api, webhooks.bp, booking_webhooks.bp, health.bp):
+    for blueprint in (*json_api, webhooks.bp, booking_webhooks.bp, health.bp, metrics.bp):
         auth.csrf.exempt(blueprint)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(booking_webhooks.bp)
     app.register_blueprint(api.bp)

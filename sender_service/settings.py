@@ -45,6 +45,10 @@ class Settings:
     exports_dir: Path
     exports_retention_days: int
     webhook_journal_retention_days: int
+    # Bearer token for GET /metrics on the service; unset: /metrics answers 404 there.
+    metrics_token: str | None = None
+    # The longest a download of the ChatGPT export may stream before it is cut off.
+    export_max_seconds: float = 900.0
 
     @property
     def embedded_pgdata(self) -> Path:
@@ -71,6 +75,17 @@ def _days(env: Mapping[str, str], name: str, default: int) -> int:
     if days < 1:
         raise SettingsError(f"{name} must be at least 1")
     return days
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = _text(env, name) or str(default)
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of seconds, not {raw!r}") from None
+    if not seconds > 0:
+        raise SettingsError(f"{name} must be positive")
+    return seconds
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -134,4 +149,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         exports_dir=_path(env, "EXPORTS_DIR", root / "exports", root),
         exports_retention_days=retention,
         webhook_journal_retention_days=_days(env, "WEBHOOK_JOURNAL_RETENTION_DAYS", 30),
+        metrics_token=_text(env, "METRICS_TOKEN"),
+        export_max_seconds=_seconds(env, "EXPORT_MAX_SECONDS", 900.0),
     )

@@ -7,6 +7,7 @@ import http.client
 import io
 import json
 import re
+import socket
 import threading
 import time
 import uuid
@@ -29,9 +30,10 @@ from sender_service.exports.chatgpt import (
     UnknownWorkspaceError,
     chatgpt_export,
 )
+from sender_service.settings import SettingsError, load_settings
 from sender_service.users import add_member
 from tests import thread_builders as f
-from tests.service import Service
+from tests.service import Service, run_service
 
 
 @pytest.fixture
@@ -339,6 +341,44 @@ def test_a_failure_mid_download_aborts_the_connection(db_url: str, service: Serv
     conn.close()
     with pytest.raises(zipfile.BadZipFile):
         zipfile.ZipFile(io.BytesIO(received))
+
+
+def test_a_download_past_export_max_seconds_is_cut_off(db_url: str) -> None:
+    """A client reading slowly holds a thread no longer than EXPORT_MAX_SECONDS: the stream
+    is cut (never a zip that looks whole) and the export's connections end."""
+    workspace_id = _big_workspace(db_url)
+    with session_scope(db_url) as s:
+        token = issue_token(s, add_member(s, "v@b.test", uuid.UUID(workspace_id), "viewer")[0])[1]
+    settings = load_settings({"EXPORT_MAX_SECONDS": "0.5"})
+    with run_service(db_url, settings) as service:
+        conn = http.client.HTTPConnection(service.host, service.port, timeout=30)
+        conn.connect()
+        # A small window, so the server cannot hand the whole zip to the kernel at once.
+        assert conn.sock is not None
+        conn.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        conn.request(
+            "GET",
+            f"/api/export/chatgpt?workspace_id={workspace_id}",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        response = conn.getresponse()
+        assert response.status == 200
+        received = response.read(1024)
+        time.sleep(1.0)  # a slow reader: the server is past its limit when it writes again
+        with pytest.raises((http.client.IncompleteRead, ConnectionError)) as broken:
+            received += response.read()
+        if isinstance(broken.value, http.client.IncompleteRead):
+            received += broken.value.partial
+        conn.close()
+    with pytest.raises(zipfile.BadZipFile):
+        zipfile.ZipFile(io.BytesIO(received))
+    assert _break_export_connections(db_url) == 0  # closed with the stream
+
+
+def test_export_max_seconds_must_be_a_positive_number() -> None:
+    for raw in ("0", "-5", "ten"):
+        with pytest.raises(SettingsError, match="EXPORT_MAX_SECONDS"):
+            load_settings({"EXPORT_MAX_SECONDS": raw})
 
 
 def test_a_failure_mid_export_exits_non_zero_and_writes_nothing(

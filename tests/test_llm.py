@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from sender_service.ai.context import AIContext, ReplyContext, ThreadMessage
-from sender_service.ai.llm import LLMError, OpenAILLM, make_llm
+from sender_service.ai.llm import LLMError, MeteredLLM, OpenAILLM, make_llm
 from sender_service.ai.offline import OfflineLLM
 from sender_service.settings import load_settings
 from tests.stubs import completion
@@ -136,11 +136,12 @@ def test_a_timeout_is_a_failure(httpserver: HTTPServer) -> None:
 
 
 def test_provider_is_chosen_explicitly() -> None:
-    assert isinstance(make_llm(load_settings({"LLM_PROVIDER": "offline"})), OfflineLLM)
+    offline = make_llm(load_settings({"LLM_PROVIDER": "offline"}))
+    assert isinstance(offline, MeteredLLM) and isinstance(offline.inner, OfflineLLM)
     with pytest.raises(LLMError, match="OPENAI_API_KEY"):
         make_llm(load_settings({}))
     real = make_llm(load_settings({"OPENAI_API_KEY": "sk-x", "OPENAI_BASE_URL": "http://h/v1"}))
-    assert isinstance(real, OpenAILLM)
+    assert isinstance(real, MeteredLLM) and isinstance(real.inner, OpenAILLM)
 
 
 @pytest.mark.parametrize(

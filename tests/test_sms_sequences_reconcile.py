@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 from sqlalchemy import delete, select, update
+from werkzeug import Response
 
 from sender_service.booking import is_meeting_booked
 from sender_service.credentials import cipher, store_secret
@@ -652,6 +653,25 @@ def test_concurrent_runs_send_a_step_once(
         # Step 2 is due three days after the reply that enrolled the lead.
         assert enrollment.last_step_number == 1 and enrollment.status == "active"
         assert enrollment.next_due_at == enrollment.enrolled_at + timedelta(days=3)
+
+
+def test_a_follow_up_of_unknown_outcome_is_reconciled_never_resent(
+    db_url: str, stubs: Stubs, calendly_ws: dict[str, Any], cli_runner: CliRunner, tmp_path: Path
+) -> None:
+    """The platform fails mid-send (5xx): the step goes through the one system sender, so it
+    is marked unknown and reconciled like an AI send; the next run does not send it again."""
+    enrolled_lead(db_url, calendly_ws, cli_runner, tmp_path)
+    stubs.eb_fault = lambda _req: Response("upstream timeout", status=504)
+    [result] = ok_json(run(cli_runner, db_url, "followups", "run-due"))
+    assert result["status"] == "unknown"
+    [step] = [m for m in outbound(db_url) if m.sent_by == "sequence"]
+    assert step.delivery_status == "unknown"
+    with session_scope(db_url) as session:
+        jobs = session.execute(select(Job.kind, Job.payload)).all()
+    assert ("reconcile_send", {"message_id": str(step.id)}) in [tuple(j) for j in jobs]
+    stubs.eb_fault = None
+    assert ok_json(run(cli_runner, db_url, "followups", "run-due")) == []
+    assert len(stubs.platform_sends()) == 1
 
 
 def test_the_kill_switch_holds_follow_ups_until_it_is_back_on(

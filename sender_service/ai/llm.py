@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
 import openai
 from pydantic import ValidationError
 
+from sender_service import metrics
 from sender_service.ai import prompts
 from sender_service.ai.context import ReplyContext
 from sender_service.ai.schemas import (
@@ -111,8 +114,41 @@ class OpenAILLM:
             raise _Unusable(f"invalid answer: {str(exc).splitlines()[0][:200]}") from None
 
 
+class MeteredLLM:
+    """Any LLM, its calls timed and its failures counted for /metrics (`call`: classify,
+    draft, evaluate)."""
+
+    def __init__(self, inner: LLM) -> None:
+        self.inner = inner
+
+    def classify(self, reply: ReplyContext) -> SentimentClassification:
+        with self._metered("classify"):
+            return self.inner.classify(reply)
+
+    def draft(self, reply: ReplyContext, sentiment: str) -> ReplyDraft:
+        with self._metered("draft"):
+            return self.inner.draft(reply, sentiment)
+
+    def evaluate(self, reply: ReplyContext, draft: str) -> AutoSendEvaluation:
+        with self._metered("evaluate"):
+            return self.inner.evaluate(reply, draft)
+
+    @contextmanager
+    def _metered(self, call: str) -> Iterator[None]:
+        with metrics.timed(metrics.LLM_SECONDS, call=call):
+            try:
+                yield
+            except LLMError:
+                metrics.LLM_FAILURES.labels(call=call).inc()
+                raise
+
+
 def make_llm(settings: Settings) -> LLM:
-    """The configured LLM. The offline stand-in only when LLM_PROVIDER=offline says so."""
+    """The configured LLM, metered. The offline stand-in only when LLM_PROVIDER=offline says so."""
+    return MeteredLLM(_unmetered(settings))
+
+
+def _unmetered(settings: Settings) -> LLM:
     if settings.llm_provider == "offline":
         from sender_service.ai.offline import OfflineLLM
 

@@ -8,7 +8,6 @@ from typing import Any
 
 import click
 
-from sender_service.db.engine import resolve_database_url
 from sender_service.db.urls import DatabaseURLError
 from sender_service.settings import Settings, SettingsError, load_settings
 
@@ -28,6 +27,9 @@ def settings_or_fail() -> Settings:
 
 def database_url() -> str:
     """The database URL in use, starting the embedded server when it is the default."""
+    # Imported here: it brings psycopg, which a command's --help does not need.
+    from sender_service.db.resolve import resolve_database_url
+
     try:
         return resolve_database_url(settings_or_fail())
     except DatabaseURLError as exc:

@@ -7,9 +7,7 @@ import uuid
 import click
 
 from sender_service.cli.common import CommandError, database_url, echo_json
-from sender_service.db.engine import session_scope
-from sender_service.db.models import JOB_STATUSES
-from sender_service.jobs import queue
+from sender_service.jobs import JOB_STATUSES
 
 
 @click.group()
@@ -26,13 +24,9 @@ def list_command(dead: bool, status: str | None, limit: int, as_json: bool) -> N
     """List jobs, newest first."""
     if dead and status not in (None, "dead"):
         raise CommandError("--dead and --status disagree")
-    with session_scope(database_url()) as session:
-        rows = [
-            queue.as_json(j)
-            for j in queue.list_jobs(
-                session, status=status or ("dead" if dead else None), limit=limit
-            )
-        ]
+    from sender_service.jobs.listing import list_jobs
+
+    rows = list_jobs(database_url(), status=status or ("dead" if dead else None), limit=limit)
     if as_json:
         echo_json(rows)
         return
@@ -48,6 +42,9 @@ def list_command(dead: bool, status: str | None, limit: int, as_json: bool) -> N
 @click.argument("job_id")
 def retry(job_id: str) -> None:
     """Queue a dead (or waiting) job to run now, with a fresh set of attempts."""
+    from sender_service.db.engine import session_scope
+    from sender_service.jobs import queue
+
     try:
         parsed = uuid.UUID(job_id)
     except ValueError:

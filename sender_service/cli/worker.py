@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from sender_service import logs
+from sender_service import logs, metrics
 from sender_service.cli.common import database_url
 from sender_service.jobs.worker import Worker
 
@@ -35,6 +35,7 @@ from sender_service.jobs.worker import Worker
 def worker(drain: bool, poll_interval: float, reap_interval: float, sweep_interval: float) -> None:
     """Process jobs until stopped; several workers may share one database."""
     logs.configure()
+    metrics.install_decision_counter()
     # A drain runs what is queued; only a long-running worker offers the periodic jobs.
     runner = Worker(
         database_url(),

@@ -9,17 +9,10 @@ from functools import cache
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from sender_service.db import embedded
-from sender_service.db.urls import libpq_url, sqlalchemy_url
-from sender_service.settings import Settings, load_settings
+from sender_service.db.resolve import resolve_database_url
+from sender_service.db.urls import sqlalchemy_url
 
-
-def resolve_database_url(settings: Settings | None = None) -> str:
-    """The libpq URL in use: DATABASE_URL, or the embedded server (started if needed)."""
-    settings = settings or load_settings()
-    if settings.database_url:
-        return libpq_url(settings.database_url)
-    return embedded.app_url(settings.embedded_pgdata)
+__all__ = ["engine_for", "resolve_database_url", "session_scope"]
 
 
 @cache

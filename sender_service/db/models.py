@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from sender_service.definitions import APPOINTMENT_STATUSES, SENTIMENTS
+from sender_service.jobs import JOB_STATUSES
 
 BOOKING_PROVIDERS: Final = ("GHL", "CALENDLY")
 EMAIL_PLATFORMS: Final = ("emailbison", "smartlead", "instantly")
@@ -61,7 +62,6 @@ DECISION_ACTIONS: Final = ("skip", "needs_review", "send_now", "send_later")
 GUARD_RULES: Final = ("link", "contact", "pricing", "placeholder", "language", "length", "echo")
 ENROLLMENT_STATUSES: Final = ("active", "completed", "stopped")
 NOTIFICATION_STATUSES: Final = ("pending", "sent", "failed")
-JOB_STATUSES: Final = ("queued", "running", "done", "dead")
 WEBHOOK_PROVIDERS: Final = (*EMAIL_PLATFORMS, "ghl", "calendly")
 # What became of a journaled delivery: `held` waits for a replay (or `discarded`); `stale` is a
 # Calendly delivery refused for its old signature, `reconciled` once its booking was fetched.

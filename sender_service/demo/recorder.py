@@ -11,7 +11,7 @@ import itertools
 import json
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from werkzeug import Request, Response
 from werkzeug.routing import Map, Rule
@@ -58,6 +58,9 @@ class Recorder:
                     methods=["POST"],
                 ),
                 Rule("/inst/api/v2/emails/reply", endpoint="inst_reply", methods=["POST"]),
+                Rule("/eb/api/campaigns", endpoint="eb_campaigns", methods=["GET"]),
+                Rule("/sl/api/v1/campaigns", endpoint="sl_campaigns", methods=["GET"]),
+                Rule("/inst/api/v2/campaigns", endpoint="inst_campaigns", methods=["GET"]),
                 Rule("/slack/api/<method>", endpoint="slack", methods=["POST", "GET"]),
             ]
         )
@@ -95,7 +98,7 @@ class Recorder:
         body = request.get_json(silent=True) or request.form.to_dict()
         if endpoint == "eb_reply":
             self.calls.append(Call("emailbison", f"reply:{args['reply_id']}", body))
-            answer: dict[str, Any] = {"data": {"success": True, "reply": {"id": next(self._ids)}}}
+            answer: Any = {"data": {"success": True, "reply": {"id": next(self._ids)}}}
         elif endpoint == "eb_stop":
             self.calls.append(Call("emailbison", f"stop:{args['campaign_id']}", body))
             answer = {"data": {"success": True}}
@@ -108,15 +111,30 @@ class Recorder:
         elif endpoint == "inst_reply":
             self.calls.append(Call("instantly", f"reply:{body.get('reply_to_uuid')}", body))
             answer = {"id": f"demo-sent-{next(self._ids)}", "subject": body.get("subject")}
+        elif endpoint == "eb_campaigns":  # read-only: `replyline doctor` asks it
+            answer = {"data": [], "meta": {"current_page": 1, "last_page": 1}}
+        elif endpoint == "sl_campaigns":
+            answer = []
+        elif endpoint == "inst_campaigns":
+            answer = {"items": [], "next_starting_after": None}
         else:
             self.calls.append(Call("slack", args["method"], body))
             answer = _SLACK.get(args["method"], {"ok": True})
-        return Response(json.dumps(answer), content_type="application/json")(
-            environ, start_response
-        )
+        response = Response(json.dumps(answer), content_type="application/json")
+        # Slack names the token's scopes on every answer; these are the ones Replyline uses.
+        response.headers["x-oauth-scopes"] = _SLACK_SCOPES
+        return response(environ, start_response)
 
 
+_SLACK_SCOPES: Final = "chat:write,files:write,im:history,im:write,users:read,users:read.email"
 _SLACK: dict[str, dict[str, Any]] = {
+    "auth.test": {
+        "ok": True,
+        "team": "Demo Agency",
+        "user": "replyline",
+        "team_id": "T0DEMO",
+        "user_id": "U0BOT",
+    },
     "users.lookupByEmail": {"ok": True, "user": {"id": "U0REVIEWER"}},
     "conversations.open": {"ok": True, "channel": {"id": "D0REVIEW"}},
     "conversations.history": {"ok": True, "messages": []},

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -41,6 +42,7 @@ from sender_service.db.models import (
     Workspace,
 )
 from sender_service.db.urls import libpq_url, with_database
+from sender_service.demo import health
 from sender_service.demo.recorder import Recorder
 from sender_service.demo.replay import Campaigns, deliveries
 from sender_service.local_http import free_port, wait_until_healthy
@@ -105,7 +107,9 @@ def stage(
             "tone": "warm, brief, no jargon",
             "never_say": ["guarantee", "risk-free"],
         }
-        store_secret(session, Fernet(key.encode()), workspace.id, "email_platform_api_key", "demo")
+        fernet = Fernet(key.encode())
+        store_secret(session, fernet, workspace.id, "email_platform_api_key", "demo")
+        store_secret(session, fernet, workspace.id, "calendly_signing_key", secrets.token_hex(16))
         chosen = {}
         for mode in ("AI_AUTO_SEND", "SETTER_MANAGED"):
             campaign = session.execute(
@@ -132,11 +136,9 @@ def stage(
     return staged, counts
 
 
-@contextmanager
-def processes(staged: Stage, recorder: Recorder, log_dir: Path) -> Iterator[int]:
-    """The service and a worker as separate processes, as in production; stopped on exit."""
-    port = free_port()
-    env = {
+def demo_env(staged: Stage, recorder: Recorder, port: int) -> dict[str, str]:
+    """The configuration the demo's service and worker run with (and doctor checks)."""
+    return {
         **os.environ,
         "DATABASE_URL": staged.url,
         "LLM_PROVIDER": "offline",
@@ -145,7 +147,14 @@ def processes(staged: Stage, recorder: Recorder, log_dir: Path) -> Iterator[int]
         "REPLYLINE_SECRET_KEY": staged.secret_key,
         "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
     }
+
+
+@contextmanager
+def processes(staged: Stage, recorder: Recorder, log_dir: Path) -> Iterator[int]:
+    """The service and a worker as separate processes, as in production; stopped on exit."""
+    port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
+    env = {**demo_env(staged, recorder, port), **health.metrics_env(log_dir)}
     started = []
     try:
         for name, args in (
@@ -376,9 +385,15 @@ def run(
             echo(f"[4/5] replaying a recorded day of {name} webhooks over HTTP:")
             accepted = replay(staged, port, echo)
             wait_idle(url)
+            health.print_metrics(port, echo)
         echo("[5/5] the worker finished; service and worker stopped")
         summary(staged, accepted, recorder, echo)
         analytics(settings, staged, echo)
+        env = {
+            **demo_env(staged, recorder, port),
+            "WAREHOUSE_PATH": str(log_dir / "warehouse.duckdb"),
+        }
+        health.print_doctor(env, url, staged.workspace_id, echo)
     finally:
         recorder.stop()
         if not pg_was_running:

@@ -57,3 +57,7 @@ class EmailPlatformClient(Protocol):
         """Ask the campaign to send this lead nothing more; False when the platform's API
         offers no way to (the campaign's own settings decide)."""
         ...
+
+    def check(self) -> str:
+        """One cheap read-only call; what it found, or EmailPlatformError."""
+        ...

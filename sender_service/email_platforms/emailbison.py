@@ -74,6 +74,16 @@ class EmailBisonClient(BearerClient):
             campaigns.append(PlatformCampaign(external_id, name, str(status) if status else None))
         return campaigns
 
+    def check(self) -> str:
+        """One read-only call (the first page of campaigns): does the platform answer the key?"""
+        body = self._request("GET", "/campaigns", params={"page": 1})
+        data = (
+            body if isinstance(body, list) else body.get("data") if isinstance(body, dict) else None
+        )
+        if not isinstance(data, list):
+            raise EmailPlatformError("EmailBison GET /api/campaigns answered no data list")
+        return f"EmailBison answered GET /api/campaigns ({len(data)} on the first page)"
+
     def reply_in_thread(
         self, thread: dict[str, object], body: str, *, subject: str | None = None
     ) -> str | None:

@@ -93,6 +93,13 @@ class InstantlyClient(BearerClient):
                 return items
         raise EmailPlatformError(f"Instantly GET /api/v2{path} paginated past {MAX_PAGES} pages")
 
+    def check(self) -> str:
+        """One read-only call (the first campaign page): does the platform answer the key?"""
+        page = self._request("GET", "/campaigns", params={"limit": 1})
+        if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+            raise EmailPlatformError("Instantly GET /api/v2/campaigns answered no items list")
+        return "Instantly answered GET /api/v2/campaigns"
+
     def list_campaigns(self) -> list[PlatformCampaign]:
         campaigns = []
         for item in self._items("/campaigns", {"limit": 100}):

@@ -65,6 +65,10 @@ class SmartleadClient:
                 f"Smartlead {method} /api/v1{path} answered non-JSON"
             ) from None
 
+    def check(self) -> str:
+        """One read-only call (the campaign list): does the platform answer the key?"""
+        return f"Smartlead answered GET /api/v1/campaigns ({len(self.list_campaigns())} campaigns)"
+
     def list_campaigns(self) -> list[PlatformCampaign]:
         body = self._request("GET", "/campaigns")
         items = body.get("data") if isinstance(body, dict) else body

@@ -1,10 +1,11 @@
 """Send the follow-up steps that are due, each at most once (`replyline followups run-due`).
 
-Per step, like the system sender's AI sends: (1) claim — under the lead's row lock re-check
-every exit (booked, opted out, replied, a setter wrote, a negative reply), render the
-template, insert the outbound row (unique per enrollment and step) and advance the
-enrollment, then commit; (2) call the provider; (3) record. A booking takes the same lead
-lock, so it either lands before the claim (and the step is never sent) or after it.
+Per step: (1) claim — under the lead's row lock re-check every exit (booked, opted out,
+replied, a setter wrote, a negative reply), render the template, insert the outbound row
+(unique per enrollment and step) and advance the enrollment, then commit; (2) call and
+(3) record through the one system sender (`sending.system_sender.deliver`), which also
+queues the reconciliation of a send of unknown outcome. A booking takes the same lead lock,
+so it either lands before the claim (and the step is never sent) or after it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final, Literal
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -31,8 +32,8 @@ from sender_service.db.models import (
 )
 from sender_service.followups.enrollment import NOT_THE_LEAD as _NOT_THE_LEAD
 from sender_service.followups.enrollment import step_delay
-from sender_service.sending.errors import NotSent, OutcomeUnknown
-from sender_service.sending.system_sender import ReplierFactory, ThreadReplier
+from sender_service.sending.errors import NotSent
+from sender_service.sending.system_sender import Claim, ReplierFactory, deliver
 from sender_service.templates import lead_values, render
 
 log = logging.getLogger(__name__)
@@ -87,35 +88,24 @@ def run_due(
     return summary
 
 
-@dataclass(frozen=True)
-class _Claim:
-    message_id: uuid.UUID
-    step_number: int
-    replier: ThreadReplier
-    thread: dict[str, object]
-    body: str
-    subject: str | None
-
-
 def send_step(
     url: str, enrollment_id: uuid.UUID, repliers: ReplierFactory, *, now: datetime
 ) -> StepResult:
     claimed = _claim(url, enrollment_id, repliers, now)
     if isinstance(claimed, StepResult):
         return claimed
-    try:
-        provider_id = claimed.replier.reply_in_thread(
-            claimed.thread, claimed.body, subject=claimed.subject
-        )
-    except NotSent as exc:
-        return _release(url, enrollment_id, claimed, exc, now)
-    except OutcomeUnknown as exc:
-        _mark(url, claimed.message_id, "unknown", None)
-        return StepResult(enrollment_id, "unknown", str(exc), claimed.message_id)
-    finally:
-        claimed.replier.close()
-    _mark(url, claimed.message_id, "sent", provider_id)
-    return StepResult(enrollment_id, "sent", f"step {claimed.step_number}", claimed.message_id)
+    claim, number = claimed
+    released: list[StepResult] = []
+
+    def on_not_sent(session: Session, exc: NotSent) -> None:
+        released.append(_after_not_sent(session, enrollment_id, number, exc, now))
+
+    delivered = deliver(url, claim, on_not_sent)
+    if released:
+        return released[0]
+    if delivered.error is not None:
+        return StepResult(enrollment_id, "unknown", str(delivered.error), claim.message_id)
+    return StepResult(enrollment_id, "sent", f"step {number}", claim.message_id)
 
 
 def _exit_reason(session: Session, workspace: Workspace, lead: Lead, e: FollowupEnrollment) -> str:
@@ -152,7 +142,7 @@ def _stop(e: FollowupEnrollment, status: str, reason: str | None, now: datetime)
 
 def _claim(
     url: str, enrollment_id: uuid.UUID, repliers: ReplierFactory, now: datetime
-) -> StepResult | _Claim:
+) -> StepResult | tuple[Claim, int]:
     try:
         with session_scope(url) as session:
             lead_id = session.execute(
@@ -223,7 +213,10 @@ def _claim(
                 else:
                     e.next_due_at = e.enrolled_at + following
                 session.flush()
-                return _Claim(outbound.id, number, replier, thread, rendered.text, subject)
+                claim = Claim(
+                    outbound.id, replier, thread, rendered.text, subject, step.channel, "sequence"
+                )
+                return claim, number
             except BaseException:
                 replier.close()
                 raise
@@ -257,29 +250,18 @@ def _thread(
     return thread, subject, campaign_id
 
 
-def _release(
-    url: str, enrollment_id: uuid.UUID, claim: _Claim, exc: NotSent, now: datetime
+def _after_not_sent(
+    session: Session, enrollment_id: uuid.UUID, step_number: int, exc: NotSent, now: datetime
 ) -> StepResult:
-    """The provider did not send: drop the claim; retry the step later, or stop for good."""
-    with session_scope(url) as session:
-        session.execute(delete(Message).where(Message.id == claim.message_id))
-        e = session.get_one(FollowupEnrollment, enrollment_id, with_for_update=True)
-        if e.status == "stopped":
-            return StepResult(enrollment_id, "stopped", e.stop_reason or str(exc))
-        if not exc.retryable:
-            _stop(e, "stopped", f"could not send: {exc}", now)
-            return StepResult(enrollment_id, "stopped", str(exc))
-        e.status, e.stop_reason, e.ended_at = "active", None, None
-        e.last_step_number = claim.step_number - 1
-        e.next_due_at = now + RETRY_AFTER
+    """The provider did not send (the claim is gone, in this transaction): retry the step
+    later, or stop for good."""
+    e = session.get_one(FollowupEnrollment, enrollment_id, with_for_update=True)
+    if e.status == "stopped":
+        return StepResult(enrollment_id, "stopped", e.stop_reason or str(exc))
+    if not exc.retryable:
+        _stop(e, "stopped", f"could not send: {exc}", now)
+        return StepResult(enrollment_id, "stopped", str(exc))
+    e.status, e.stop_reason, e.ended_at = "active", None, None
+    e.last_step_number = step_number - 1
+    e.next_due_at = now + RETRY_AFTER
     return StepResult(enrollment_id, "retry", str(exc))
-
-
-def _mark(url: str, message_id: uuid.UUID, status: str, provider_id: str | None) -> None:
-    with session_scope(url) as session:
-        message = session.get_one(Message, message_id)
-        message.delivery_status = status
-        if provider_id:
-            message.external_id = provider_id
-        if status == "sent":
-            message.occurred_at = datetime.now(UTC)

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
+from sender_service import metrics
 from sender_service.booking_sync.ghl import InboundSMS
 from sender_service.booking_sync.record import BookingUpdate, Recorded, record
 from sender_service.db import pool
@@ -70,7 +71,14 @@ def read(provider: str, body: bytes, target: Target) -> Reading | Outcome:
 
 
 def receive(url: str, entry: journal.Entry, target: Target) -> Outcome:
-    """Journal, read and store one live delivery."""
+    """Journal, read and store one live delivery (counted and timed for /metrics)."""
+    with metrics.timed(metrics.INGEST_SECONDS, provider=entry.provider):
+        outcome = _receive(url, entry, target)
+    metrics.WEBHOOK_DELIVERIES.labels(provider=entry.provider, outcome=outcome.outcome).inc()
+    return outcome
+
+
+def _receive(url: str, entry: journal.Entry, target: Target) -> Outcome:
     reading = read(entry.provider, entry.body, target)
     if isinstance(reading, Outcome | Ignored):
         outcome = reading if isinstance(reading, Outcome) else _ignored(reading)

@@ -202,13 +202,6 @@ def recover_orphans(conn: psycopg.Connection[Any]) -> list[uuid.UUID]:
     return recovered
 
 
-def list_jobs(session: Session, *, status: str | None = None, limit: int = 100) -> list[Job]:
-    query = select(Job).order_by(Job.created_at.desc(), Job.id).limit(limit)
-    if status is not None:
-        query = query.where(Job.status == status)
-    return list(session.execute(query).scalars())
-
-
 class RetryError(ValueError):
     """The job cannot be retried (unknown id, or running / done)."""
 
@@ -227,20 +220,3 @@ def retry(session: Session, job_id: uuid.UUID) -> Job:
     session.flush()
     session.execute(select(func.pg_notify(CHANNEL, job.kind)))
     return job
-
-
-def as_json(job: Job) -> dict[str, Any]:
-    return {
-        "id": str(job.id),
-        "kind": job.kind,
-        "status": job.status,
-        "attempts": job.attempts,
-        "max_attempts": job.max_attempts,
-        "payload": job.payload,
-        "run_at": job.run_at.isoformat(),
-        "dedupe_key": job.dedupe_key,
-        "locked_by": job.locked_by,
-        "last_error": job.last_error,
-        "created_at": job.created_at.isoformat(),
-        "finished_at": job.finished_at.isoformat() if job.finished_at else None,
-    }

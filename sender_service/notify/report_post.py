@@ -15,6 +15,7 @@ from typing import Final
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from sender_service import metrics
 from sender_service.notify.slack import SlackError, escape
 from sender_service.reports.private_files import write_private
 
@@ -79,11 +80,15 @@ def post_report(
         for f in FILES
         if (report_dir / f).exists()
     ]
+    calls = metrics.SLACK_CALLS
     try:
         client.files_upload_v2(channel=channel, initial_comment=text, file_uploads=uploads)
     except SlackApiError as exc:
+        calls.labels(method="files_upload_v2", outcome="error").inc()
         raise SlackError(f"posting the report: {exc.response.get('error', 'error')}") from None
     except SlackClientError as exc:
+        calls.labels(method="files_upload_v2", outcome="error").inc()
         raise SlackError(f"posting the report: {exc}") from None
+    calls.labels(method="files_upload_v2", outcome="ok").inc()
     write_private(marker, f"{workspace_id}\n".encode())
     return True

@@ -16,6 +16,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.web import SlackResponse
 
+from sender_service import metrics
 from sender_service.settings import Settings
 
 
@@ -47,11 +48,15 @@ def make_client(settings: Settings) -> WebClient:
 
 def _call(method: str, fn: Any, **kwargs: Any) -> Any:
     try:
-        return fn(**kwargs)
+        answer = fn(**kwargs)
     except SlackApiError as exc:
+        metrics.SLACK_CALLS.labels(method=method, outcome="error").inc()
         raise SlackError(f"{method}: {exc.response.get('error', 'error')}") from None
     except SlackClientError as exc:
+        metrics.SLACK_CALLS.labels(method=method, outcome="error").inc()
         raise SlackError(f"{method}: {exc}") from None
+    metrics.SLACK_CALLS.labels(method=method, outcome="ok").inc()
+    return answer
 
 
 def auth_test(client: WebClient) -> SlackResponse:

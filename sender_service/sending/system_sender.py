@@ -1,13 +1,15 @@
-"""Send a draft in the lead's thread, at most once, with no user session (DESIGN.md §5).
+"""The one system sender: every send Replyline makes on its own goes claim → call → record.
 
-1. Claim: under the lead's row lock, re-check every gate rule (for AI sends) with the campaign
-   and workspace as they are now — a draft the gate would no longer send waits for a setter
-   (`held`) — and insert the outbound message with `delivery_status='claimed'` and the
-   draft's id — unique, so a second claim of the same draft fails in the database.
-   Committed before the provider is called.
-2. Call the provider.
-3. Record: `sent` with the provider's id; `NotSent` releases the claim (a retry may try
-   again); `OutcomeUnknown` marks the send `unknown` and queues its reconciliation
+1. Claim (the caller's, committed before the provider is called): an outbound message with
+   `delivery_status='claimed'`, unique per what it answers (a draft's id here; an enrollment
+   and step for follow-ups), so a second claim of the same send fails in the database. For a
+   draft: under the lead's row lock, every gate rule (for AI sends) is re-checked with the
+   campaign and workspace as they are now — a draft the gate would no longer send waits for
+   a setter (`held`).
+2. Call the provider (`deliver`).
+3. Record (`deliver`): `sent` with the provider's id; `NotSent` releases the claim, and the
+   caller's `on_not_sent` runs in that same transaction (a retry may try again);
+   `OutcomeUnknown` marks the send `unknown` and queues its reconciliation
    (`sending.recovery`): the platform's thread or a person decides, never a blind retry.
 """
 
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -24,6 +27,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from sender_service import metrics
 from sender_service.db.engine import session_scope
 from sender_service.db.models import AIDraft, AutoSendDecision, Lead, Message, Workspace
 from sender_service.pipeline import facts, outbound_guard
@@ -78,6 +82,60 @@ class SendResult:
     tell_reviewer: bool = False  # `held` in a campaign the AI reviewer watches
 
 
+@dataclass(frozen=True)
+class Claim:
+    """A committed `claimed` outbound message, and what to send for it."""
+
+    message_id: uuid.UUID
+    replier: ThreadReplier
+    thread: dict[str, object]
+    body: str
+    subject: str | None
+    channel: str
+    sent_by: str
+    draft_id: uuid.UUID | None = None  # an AI or setter draft; None for a follow-up step
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """What the provider said: `sent`, `not_sent` (with `error`) or `unknown` (with `error`)."""
+
+    status: Literal["sent", "not_sent", "unknown"]
+    error: NotSent | OutcomeUnknown | None = None
+
+
+def deliver(
+    url: str,
+    claim: Claim,
+    on_not_sent: Callable[[Session, NotSent], None] | None = None,
+) -> Delivered:
+    """Call the provider for a committed claim and record its answer; closes the replier."""
+    try:
+        provider_id = claim.replier.reply_in_thread(claim.thread, claim.body, subject=claim.subject)
+    except NotSent as exc:
+        with session_scope(url) as session:
+            session.execute(delete(Message).where(Message.id == claim.message_id))
+            if on_not_sent is not None:
+                on_not_sent(session, exc)
+        log.warning("send %s not sent: %s", claim.message_id, exc)
+        return _counted(claim, Delivered("not_sent", exc))
+    except OutcomeUnknown as exc:
+        _mark(url, claim, "unknown", None)
+        log.error("send %s has an unknown outcome: %s", claim.message_id, exc)
+        return _counted(claim, Delivered("unknown", exc))
+    finally:
+        claim.replier.close()
+    _mark(url, claim, "sent", provider_id)
+    return _counted(claim, Delivered("sent"))
+
+
+def _counted(claim: Claim, delivered: Delivered) -> Delivered:
+    metrics.SENDS.labels(
+        outcome=delivered.status, channel=claim.channel, sent_by=claim.sent_by
+    ).inc()
+    return delivered
+
+
 def send_draft(
     url: str,
     draft_id: uuid.UUID,
@@ -90,21 +148,14 @@ def send_draft(
     claimed = _claim(url, draft_id, repliers, sent_by=sent_by, body=body, user_id=user_id)
     if isinstance(claimed, SendResult):
         return claimed
-    message_id, replier, thread, text, subject = claimed
-    try:
-        provider_id = replier.reply_in_thread(thread, text, subject=subject)
-    except NotSent as exc:
-        _release(url, message_id)
-        log.warning("send of draft %s not sent: %s", draft_id, exc)
-        return SendResult("not_sent", str(exc), None, retryable=exc.retryable)
-    except OutcomeUnknown as exc:
-        _mark(url, message_id, draft_id, "unknown", None)
-        log.error("send of draft %s has an unknown outcome: %s", draft_id, exc)
-        return SendResult("unknown", str(exc), message_id)
-    finally:
-        replier.close()
-    _mark(url, message_id, draft_id, "sent", provider_id)
-    return SendResult("sent", "sent", message_id)
+    delivered = deliver(url, claimed)
+    if isinstance(delivered.error, NotSent):
+        return SendResult(
+            "not_sent", str(delivered.error), None, retryable=delivered.error.retryable
+        )
+    if delivered.error is not None:
+        return SendResult("unknown", str(delivered.error), claimed.message_id)
+    return SendResult("sent", "sent", claimed.message_id)
 
 
 def _claim(
@@ -115,7 +166,7 @@ def _claim(
     sent_by: str,
     body: str | None,
     user_id: uuid.UUID | None,
-) -> SendResult | tuple[uuid.UUID, ThreadReplier, dict[str, object], str, str | None]:
+) -> SendResult | Claim:
     now = datetime.now(UTC)
     try:
         with session_scope(url) as session:
@@ -178,12 +229,15 @@ def _claim(
                 )
                 session.add(outbound)
                 session.flush()
-                return (
+                return Claim(
                     outbound.id,
                     replier,
                     dict(inbound_message.thread_ref or {}),
                     rendered.text,
                     subject,
+                    draft.channel,
+                    sent_by,
+                    draft.id,
                 )
             except BaseException:
                 replier.close()  # the claim did not stick; nothing will call it
@@ -263,38 +317,33 @@ def _decided(session: Session, inbound: InboundReply, draft: AIDraft, decision: 
     )
 
 
-def _release(url: str, message_id: uuid.UUID) -> None:
-    with session_scope(url) as session:
-        session.execute(delete(Message).where(Message.id == message_id))
-
-
-def _mark(
-    url: str, message_id: uuid.UUID, draft_id: uuid.UUID, status: str, provider_id: str | None
-) -> None:
+def _mark(url: str, claim: Claim, status: str, provider_id: str | None) -> None:
     try:
-        _record_outcome(url, message_id, draft_id, status, provider_id)
+        _record_outcome(url, claim, status, provider_id)
     except IntegrityError:
         # The platform's echo of this very send was stored first under the provider's id.
         # The send went out: record it without the id, as reconciliation does, rather than
         # failing and leaving the claim to be swept as `unknown`.
-        log.warning("send %s: provider id %s is already stored (its echo)", message_id, provider_id)
-        _record_outcome(url, message_id, draft_id, status, None)
+        log.warning(
+            "send %s: provider id %s is already stored (its echo)", claim.message_id, provider_id
+        )
+        _record_outcome(url, claim, status, None)
 
 
-def _record_outcome(
-    url: str, message_id: uuid.UUID, draft_id: uuid.UUID, status: str, provider_id: str | None
-) -> None:
+def _record_outcome(url: str, claim: Claim, status: str, provider_id: str | None) -> None:
+    draft_id = claim.draft_id
     with session_scope(url) as session:
-        message = session.get_one(Message, message_id)
+        message = session.get_one(Message, claim.message_id)
         message.delivery_status = status
         if provider_id:
             message.external_id = provider_id
             session.flush()  # a clash with the echo's row fails here, before anything else
         if status == "sent":
             message.occurred_at = datetime.now(UTC)
-            session.get_one(AIDraft, draft_id).status = "sent"
+            if draft_id is not None:
+                session.get_one(AIDraft, draft_id).status = "sent"
         if status == "unknown":
-            enqueue_reconcile(session, message_id)
+            enqueue_reconcile(session, claim.message_id)
         if message.sent_by == "setter" and message.lead_id is not None:
             # The setter took over (or may have, when the outcome is unknown): other AI drafts
             # for what the lead said so far stand down.

@@ -8,10 +8,12 @@ the first byte propagates out of the generator and the server drops the connecti
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from sender_service.db.engine import session_scope
 from sender_service.exports.chatgpt import ExportFilters, chatgpt_export
@@ -69,6 +71,26 @@ def _filters() -> ExportFilters:
         raise ApiError(400, str(exc), field="from") from None
 
 
+class ExportTooLong(RuntimeError):
+    """The download streamed past EXPORT_MAX_SECONDS."""
+
+
+def capped(chunks: Iterator[bytes], seconds: float) -> Iterator[bytes]:
+    """The chunks until `seconds` have passed since the first; then an error, which aborts
+    the connection (no final chunk: the client cannot take a cut zip for a whole one) and
+    closes the export's cursors. A client reading slowly cannot hold a thread for longer."""
+    deadline = time.monotonic() + seconds
+    try:
+        for chunk in chunks:
+            yield chunk
+            if time.monotonic() > deadline:
+                raise ExportTooLong(f"the export streamed past EXPORT_MAX_SECONDS ({seconds:g} s)")
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
 @bp.get("/chatgpt")
 def chatgpt() -> Any:
     workspace_id = workspace_param()
@@ -76,11 +98,12 @@ def chatgpt() -> Any:
     with session_scope(database_url()) as session:
         require_role(session, current_caller(session), workspace_id, "viewer")
     export = chatgpt_export(database_url(), workspace_id, filters)
+    limit = current_app.extensions["replyline_services"].settings.export_max_seconds
     # A plain generator, not `stream_with_context`: the export needs nothing from the request
     # (its database URL and filters are bound above), and an abandoned download then closes
     # its cursor and transaction without a request context to unwind.
     return Response(
-        iter(export),
+        capped(iter(export), limit),
         mimetype="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{export.filename}"',

@@ -480,6 +480,21 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics (text exposition format)",
+                    "description": "Needs `Authorization: Bearer <METRICS_TOKEN>`; answers 404 "
+                    "when METRICS_TOKEN is not set.",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text format 0.0.4",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        },
+                        "401": _error("No or a wrong metrics token"),
+                        "404": _error("METRICS_TOKEN is not set: metrics are not served here"),
+                    },
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "summary": "This document",
