@@ -1,7 +1,7 @@
 """Replies waiting for a person are assigned to a setter; workspaces have business hours.
 
 Revision ID: 0013_setter_assignment
-Revises: 0010_issue14_poison
+Revises: 0012_outbound_guard_settings
 Create Date: 2026-11-30 01:45:00.000000
 
 `memberships`: a setter's share of assignments (`assignment_weight`, 0 stops them), a pause,
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0013_setter_assignment"
-down_revision: str | None = "0010_issue14_poison"
+down_revision: str | None = "0012_outbound_guard_settings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

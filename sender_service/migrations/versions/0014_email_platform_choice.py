@@ -2,7 +2,7 @@
 delivery journal keeps their webhooks.
 
 Revision ID: 0014_email_platform_choice
-Revises: 0010_issue14_poison
+Revises: 0013_setter_assignment
 Create Date: 2026-11-30 01:30:00.000000
 
 Only two check constraints widen; no row changes. Downgrading refuses while a workspace or a
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0014_email_platform_choice"
-down_revision: str | None = "0010_issue14_poison"
+down_revision: str | None = "0013_setter_assignment"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
