@@ -43,6 +43,7 @@ SECRET_NAMES: Final = (
     "calendly_api_token",
     "ghl_api_key",
     "ghl_webhook_public_key",
+    "slack_signing_secret",
 )
 RESPONSE_MODES: Final = ("SETTER_MANAGED", "AI_AUTO_SEND")
 SENDING_HOURS: Final = ("always", "business_hours")
@@ -406,6 +407,14 @@ class AIDraft(Timestamped, Base):
     confidence: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
     safe_to_send: Mapped[bool | None] = mapped_column(Boolean)
     evaluation_reason: Mapped[str | None] = mapped_column(Text)
+    # Who rejected or regenerated it from Slack, and when (a send names its sender itself).
+    reviewed_by_user_id: Mapped[uuid.UUID | None] = fk(
+        "users.id", nullable=True, ondelete="SET NULL"
+    )
+    reviewed_at: Mapped[datetime | None]
+    previous_draft_id: Mapped[uuid.UUID | None] = fk(
+        "ai_drafts.id", nullable=True, ondelete="SET NULL"
+    )
 
 
 class FollowupSequence(Timestamped, Base):

@@ -262,7 +262,7 @@ def _notify(session: Session, draft: AIDraft, kind: str, key: str) -> None:
 def notify_reviewer(session: Session, payload: dict[str, Any]) -> None:
     notification_id = uuid.UUID(payload["notification_id"])
     services = _services(session)
-    request = _review_request(
+    request = review_request(
         session,
         notification_id,
         uuid.UUID(payload["message_id"]),
@@ -277,7 +277,7 @@ def notify_reviewer(session: Session, payload: dict[str, Any]) -> None:
         raise
 
 
-def _review_request(
+def review_request(
     session: Session, notification_id: uuid.UUID, message_id: uuid.UUID, base_url: str
 ) -> review.ReviewRequest:
     note = session.get_one(Notification, notification_id)
@@ -305,4 +305,5 @@ def _review_request(
         confidence=float(draft.confidence) if draft and draft.confidence is not None else None,
         reason=decision.reason if decision else "needs a person",
         lead_url=f"{base_url}/leads/{lead.id}" if lead else f"{base_url}/",
+        draft_id=draft.id if draft and draft.status in ("pending", "scheduled") else None,
     )
