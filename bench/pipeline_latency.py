@@ -2,6 +2,11 @@
 stored as sent, through a real worker, the real OpenAI, Slack and EmailBison clients and
 loopback stubs. Twice in one run: stubs answering at once (the pipeline's own overhead), and
 an LLM answering each of its three calls in 1 s (how much the pipeline adds to the LLM's time).
+
+The outbound guard's share: after the zero-latency run, the guard's work for each decision the
+pipeline made (its policy read from the workspace, lead and thread, then `check` on the
+draft) is timed again in this process, as is the same work on the adversarial corpus'
+drafts; its p95 is set against the pipeline's own p50 measured in the same run.
 """
 
 from __future__ import annotations
@@ -9,15 +14,21 @@ from __future__ import annotations
 import statistics
 import threading
 import time
+from dataclasses import replace
+from pathlib import Path
 
+import yaml
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
 
 from bench._scratch import scratch_database
 from sender_service.credentials import cipher, store_secret
 from sender_service.db.engine import session_scope
-from sender_service.db.models import EmailCampaign, Message
+from sender_service.db.models import AIDraft, EmailCampaign, Message
 from sender_service.jobs.worker import Worker
+from sender_service.pipeline import outbound_guard
+from sender_service.pipeline.context import load_inbound
+from sender_service.pipeline.guard_policy import guard_policy
 from sender_service.services import Services
 from sender_service.workspaces import create_workspace
 from tests import emailbison_payloads as eb
@@ -25,9 +36,16 @@ from tests.service import run_service
 from tests.stubs import Stubs
 
 LLM_CALLS_PER_REPLY = 3
+GUARD_REPEATS = 20  # timings per decision, for a stable tail
+CORPUS = Path(__file__).parents[1] / "tests" / "adversarial_replies.yaml"
 
 
-def _run(replies: int, llm_seconds: float) -> list[float]:
+Timings = list[tuple[float, float]]
+
+
+def _run(replies: int, llm_seconds: float) -> tuple[list[float], Timings, Timings]:
+    """Webhook-to-send latencies (s), and the guard's per-decision (wall, CPU) times (s) on the
+    run's own drafts and on the adversarial corpus."""
     server = HTTPServer(host="127.0.0.1", port=0)
     server.start()
     stubs = Stubs(server, llm_latency=llm_seconds)
@@ -63,11 +81,38 @@ def _run(replies: int, llm_seconds: float) -> list[float]:
                     while _sent(url) < n + 1:
                         time.sleep(0.002)
                     latencies.append(time.perf_counter() - started)
+            own, adversarial = _guard_times(url)
         finally:
             worker.stop()
             thread.join(10)
             server.stop()
-    return latencies
+    return latencies, own, adversarial
+
+
+def _guard_times(url: str) -> tuple[list[tuple[float, float]], list[tuple[float, float]]]:
+    """The guard's work per decision, as the pipeline does it (policy, then check): wall time
+    and this thread's CPU time, which leaves out waits for a core on a busy machine."""
+    own: list[tuple[float, float]] = []
+    adversarial: list[tuple[float, float]] = []
+    corpus = yaml.safe_load(CORPUS.read_text())
+    attacks = [(str(e["draft"]) * int(e.get("draft_repeat", 1)), e["reply"]) for e in corpus]
+    with session_scope(url) as session:
+        drafts = list(session.scalars(select(AIDraft)))
+        inbound = [
+            load_inbound(session, session.get_one(Message, d.inbound_message_id)) for d in drafts
+        ]
+        outbound_guard.check(drafts[0].body, guard_policy(inbound[0], "email"))  # loads the model
+        for _ in range(GUARD_REPEATS):
+            for draft, reply in zip(drafts, inbound, strict=True):
+                wall, cpu = time.perf_counter(), time.thread_time()
+                outbound_guard.check(draft.body, guard_policy(reply, draft.channel))
+                own.append((time.perf_counter() - wall, time.thread_time() - cpu))
+            for text, reply_text in attacks:
+                wall, cpu = time.perf_counter(), time.thread_time()
+                policy = replace(guard_policy(inbound[0], "email"), reply_text=reply_text)
+                outbound_guard.check(text, policy)
+                adversarial.append((time.perf_counter() - wall, time.thread_time() - cpu))
+    return own, adversarial
 
 
 def _sent(url: str) -> int:
@@ -87,12 +132,20 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    fast = _run(60, 0.0)
+    fast, own, adversarial = _run(60, 0.0)
     print(
         f"zero-latency stubs, {len(fast)} replies: p50 {_pct(fast, 50) * 1000:.0f} ms, "
         f"p95 {_pct(fast, 95) * 1000:.0f} ms (target p95 < 500 ms)"
     )
-    slow = _run(12, 1.0)
+    for name, timings in (("the run's drafts", own), ("the adversarial corpus", adversarial)):
+        for clock, times in (("wall", [t[0] for t in timings]), ("CPU", [t[1] for t in timings])):
+            print(
+                f"outbound guard per decision, {name} ({len(times)} checks, {clock}): "
+                f"p50 {_pct(times, 50) * 1000:.3f} ms, p95 {_pct(times, 95) * 1000:.3f} ms = "
+                f"{_pct(times, 95) / _pct(fast, 50):.2%} of the pipeline's p50 "
+                "(target p95 < 1 ms)"
+            )
+    slow, _, _ = _run(12, 1.0)
     llm_time = LLM_CALLS_PER_REPLY * 1.0
     p50 = _pct(slow, 50)
     print(

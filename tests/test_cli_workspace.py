@@ -242,3 +242,50 @@ def test_a_secret_stored_under_another_key_is_reported_not_leaked(db_url: str) -
         with pytest.raises(CredentialError, match="cannot be decrypted") as caught:
             read_secret(session, Fernet(SECRET_KEY.encode()), ws.id, "ghl_api_key")
         assert "'k'" not in str(caught.value)
+
+
+def test_the_outbound_guard_settings(db_url: str, cli_runner: CliRunner) -> None:
+    ws = create_workspace(cli_runner, db_url)
+    assert (ws["allowed_link_domains"], ws["allow_pricing_talk"]) == ([], False)
+    assert (ws["max_email_chars"], ws["max_sms_chars"]) == (1200, 320)
+    view = ok_json(
+        run(cli_runner, db_url, "workspace", "update", "--workspace", ws["id"],
+            "--allowed-link-domains", " Acme.com, bücher.example., acme.com ,",
+            "--allow-pricing-talk", "true", "--max-email-chars", "800",
+            "--max-sms-chars", "160", "--json")
+    )  # fmt: skip
+    # Stored as DNS reads them, so a look-alike never equals an allowed host.
+    assert view["allowed_link_domains"] == ["acme.com", "xn--bcher-kva.example"]
+    assert (view["allow_pricing_talk"], view["max_email_chars"], view["max_sms_chars"]) == (
+        True,
+        800,
+        160,
+    )
+    cleared = ok_json(
+        run(cli_runner, db_url, "workspace", "update", "--workspace", ws["id"],
+            "--allowed-link-domains", "", "--json")
+    )  # fmt: skip
+    assert cleared["allowed_link_domains"] == [] and cleared["max_email_chars"] == 800
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--allowed-link-domains", "https://acme.com/x"], "not a domain"),
+        (["--allowed-link-domains", "acme.com,localhost"], "not a domain"),
+        (["--allowed-link-domains", "a b.com"], "not a domain"),
+        (["--allowed-link-domains", "bad_label-.com"], "not a valid domain"),
+        (["--max-email-chars", "0"], "max-email-chars"),
+        (["--max-sms-chars", "ten"], "max-sms-chars"),
+        (["--allow-pricing-talk", "perhaps"], "allow-pricing-talk"),
+    ],
+)
+def test_bad_guard_settings_are_refused_and_nothing_changes(
+    db_url: str, cli_runner: CliRunner, args: list[str], fragment: str
+) -> None:
+    ws = create_workspace(cli_runner, db_url)
+    result = run(cli_runner, db_url, "workspace", "update", "--workspace", ws["id"], *args)
+    assert_refused(result, fragment)
+    with session_scope(db_url) as session:
+        row = session.get_one(Workspace, uuid.UUID(ws["id"]))
+        assert (row.allowed_link_domains, row.max_email_chars, row.max_sms_chars) == ([], 1200, 320)

@@ -165,6 +165,25 @@ def _add_edge_cases(url: str) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
     return campaign, leads
 
 
+def _add_guard_stops(url: str) -> None:
+    """Decisions on seeded drafts naming the outbound guard's rules: one rule, two rules, a
+    draft stopped at decision time and again before its send, and decisions without a rule."""
+    with psycopg.connect(url) as conn:
+        drafts = conn.execute(
+            "select id, workspace_id, lead_id from ai_drafts order by created_at, id limit 30"
+        ).fetchall()
+        assert len(drafts) == 30
+        plans = [["link"], ["pricing", "link"], ["echo"], [], ["language", "length"]]
+        for n, (draft_id, workspace_id, lead_id) in enumerate(drafts):
+            stops = [plans[n % len(plans)]] + ([["link"]] if n % 7 == 0 else [])
+            for rules in stops:
+                conn.execute(
+                    "insert into auto_send_decisions (workspace_id, lead_id, ai_draft_id, action,"
+                    " reason, guard_rules) values (%s, %s, %s, 'needs_review', 'guard', %s)",
+                    (workspace_id, lead_id, draft_id, rules),
+                )
+
+
 @pytest.fixture(scope="module")
 def warehouse(make_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     url = make_database()
@@ -193,6 +212,7 @@ def warehouse(make_database: Any, tmp_path_factory: pytest.TempPathFactory) -> I
         )
         assert seeded.exit_code == 0, seeded.output
         campaign, leads = _add_edge_cases(url)
+        _add_guard_stops(url)
         refreshed = runner.invoke(cli, ["warehouse", "refresh"], catch_exceptions=False)
         assert refreshed.exit_code == 0, refreshed.output
         assert "dbt_build: done" in refreshed.output
@@ -525,3 +545,33 @@ def test_marts_match_postgres_after_an_incremental_refresh(warehouse: Warehouse)
         (booked[0],),
     )
     assert booked_row == [{"is_booked": True, "is_positive": True}]
+
+
+def test_guard_stops_per_rule_match_postgres(warehouse: Warehouse) -> None:
+    stops = warehouse.pg(
+        """
+        select distinct l.email_campaign_id, d.id as draft_id, d.created_at, w.timezone, rule
+        from ai_drafts d
+        join leads l on l.id = d.lead_id
+        join workspaces w on w.id = l.workspace_id
+        join auto_send_decisions a on a.ai_draft_id = d.id
+        cross join lateral unnest(a.guard_rules) as rule
+        where l.email_campaign_id is not null
+        """
+    )
+    expected: Counter[tuple[uuid.UUID, date, str]] = Counter()
+    stopped: dict[tuple[uuid.UUID, date], set[uuid.UUID]] = defaultdict(set)
+    for row in stops:
+        key = (row["email_campaign_id"], _week(row["created_at"], row["timezone"]))
+        expected[(*key, row["rule"])] += 1
+        stopped[key].add(row["draft_id"])
+    rows = warehouse.marts("select * from marts.draft_outcomes")
+    rules = ("link", "contact", "pricing", "placeholder", "language", "length", "echo")
+    for row in rows:
+        week = row["week_start"]
+        key = (row["email_campaign_id"], week.date() if isinstance(week, datetime) else week)
+        assert row["guard_stopped"] == len(stopped.get(key, ())), key
+        for rule in rules:
+            assert row[f"guard_stopped_{rule}"] == expected[(*key, rule)], (key, rule)
+    assert sum(row["guard_stopped"] for row in rows) == sum(len(s) for s in stopped.values())
+    assert sum(row["guard_stopped"] for row in rows) > 20  # the edge data is in the mart

@@ -20,6 +20,7 @@ from sender_service.credentials import cipher, store_secret
 from sender_service.db.engine import session_scope
 from sender_service.db.models import (
     AIDraft,
+    AutoSendDecision,
     EmailCampaign,
     FollowupEnrollment,
     FollowupStep,
@@ -173,6 +174,41 @@ def test_inbound_sms_is_answered_by_sms_exactly_once(
     drain(db_url, stubs)
     assert len(stubs.calls("/ghl/conversations/messages")) == 1
     assert len(outbound(db_url)) == 1
+
+
+@pytest.mark.parametrize(
+    ("written", "named"),
+    [
+        ("Hi Dana! Text my colleague on (312) 555-0147 to get going.", "contact"),
+        ("Hi Dana, thanks so much for the reply. " * 9, "sms limit of 320"),
+    ],
+)
+def test_an_ai_sms_the_guard_stops_goes_to_a_person_not_the_lead(
+    db_url: str, stubs: Stubs, ghl_ws: dict[str, Any], service: Service, written: str, named: str
+) -> None:
+    with session_scope(db_url) as session:
+        session.add(
+            Lead(
+                workspace_id=ghl_ws["id"],
+                email_campaign_id=ghl_ws["campaign"],
+                external_id="501",
+                email="dana@prospect.io",
+                first_name="Dana",
+                phone="+14155550100",
+                ghl_contact_id="ct-1",
+            )
+        )
+    stubs.llm["reply_draft"] = {"body": written}
+    payload = bp.inbound_sms("sms-in-1", "ct-1", "Yes! Interested, send me times")
+    headers = {"Content-Type": "application/json", "X-Replyline-Secret": ghl_ws["secret"]}
+    status, _ = service.request("POST", f"/webhooks/ghl/{ghl_ws['id']}", bp.dumps(payload), headers)
+    assert status == 202
+    drain(db_url, stubs)
+    assert stubs.calls("/ghl/conversations/messages") == [] and outbound(db_url) == []
+    with session_scope(db_url) as session:
+        decision = session.execute(select(AutoSendDecision)).scalar_one()
+        assert decision.action == "needs_review" and named in decision.reason
+        assert len(decision.guard_rules) == 1
 
 
 def test_a_lead_turning_positive_gets_its_ghl_contact(

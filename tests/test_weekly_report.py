@@ -77,6 +77,8 @@ def test_report_files_csv_and_charts(
     assert "## Many positive replies, few bookings" in md
     assert "Logistics VPs: 55 positive leads, 2 booked" in md  # called out
     assert "AI auto-send books more positive leads" in md  # 140 vs 160, intervals apart
+    # Three campaigns: 0+1+2 links, a price each, one echo → 6 drafts stopped.
+    assert "The outbound guard stopped 6 AI drafts for a person: link 3, pricing 3, echo 1." in md
     for name in chart_names():
         assert f"]({name})" in md
 

@@ -34,7 +34,10 @@ MARTS: dict[str, str] = {
     "draft_outcomes": """workspace_id uuid, email_campaign_id uuid, week_start date,
         drafts bigint, auto_sent bigint, approved_unchanged bigint, sent_after_edit bigint,
         rejected bigint, unused bigint, booked_within_30d bigint, pending bigint,
-        auto_send_share double""",
+        auto_send_share double, guard_stopped bigint, guard_stopped_link bigint,
+        guard_stopped_contact bigint, guard_stopped_pricing bigint,
+        guard_stopped_placeholder bigint, guard_stopped_language bigint,
+        guard_stopped_length bigint, guard_stopped_echo bigint""",
     "weekly_campaign_report": """workspace_id uuid, email_campaign_id uuid, campaign_name varchar,
         week_start date, new_positive_leads bigint, new_meetings_requested_leads bigint,
         new_booked_leads bigint, ai_sends bigint, setter_sends bigint, sequence_sends bigint""",
@@ -183,8 +186,16 @@ def build(
                 "booked_within_30d": 2,
                 "pending": 1,
                 "auto_send_share": 0.5,
+                "guard_stopped": 1 + i,
+                "guard_stopped_link": i,
+                "guard_stopped_contact": 0,
+                "guard_stopped_pricing": 1,
+                "guard_stopped_placeholder": 0,
+                "guard_stopped_language": 0,
+                "guard_stopped_length": 0,
+                "guard_stopped_echo": 1 if i == 2 else 0,
             }
-            for c in campaigns[:3]
+            for i, c in enumerate(campaigns[:3])
         ],
     )
     segments = []

@@ -76,13 +76,3 @@ class ReplyContext:
     channel: str = "email"
     thread: tuple[ThreadMessage, ...] = ()
     ai_context: AIContext = field(default_factory=AIContext)
-
-    def thread_text(self) -> str:
-        if not self.thread:
-            return "(no earlier messages)"
-        return "\n\n".join(
-            f"[{m.occurred_at:%Y-%m-%d %H:%M}] "
-            f"{'LEAD' if m.direction == 'inbound' else 'US (' + (m.sent_by or '?') + ')'}:\n"
-            f"{m.body}"
-            for m in self.thread
-        )

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+import idna
 import yaml
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -61,6 +62,24 @@ def _text(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
     return None if value is None else value.strip()
 
 
+def _domains(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    """`a.com,b.com` → the hosts as DNS sees them (punycode, lower case); `''` → none."""
+    if value is None:
+        return None
+    hosts: list[str] = []
+    for item in value.split(","):
+        name = item.strip().rstrip(".").lower()
+        if not name:
+            continue
+        if any(ch in name for ch in "/:@?# ") or "." not in name:
+            raise click.BadParameter(f"{item.strip()!r} is not a domain (give hosts like a.com)")
+        try:
+            hosts.append(idna.encode(name, uts46=True).decode("ascii"))
+        except (idna.IDNAError, UnicodeError):
+            raise click.BadParameter(f"{item.strip()!r} is not a valid domain name") from None
+    return list(dict.fromkeys(hosts))
+
+
 # Options shared by create and update: (flag, column, validator).
 _FIELD_OPTIONS: tuple[tuple[str, str, Callable[..., Any]], ...] = (
     ("--timezone", "timezone", _timezone),
@@ -77,6 +96,19 @@ _FIELD_OPTIONS: tuple[tuple[str, str, Callable[..., Any]], ...] = (
 def _field_options(command: Callable[..., Any]) -> Callable[..., Any]:
     for flag, column, check in reversed(_FIELD_OPTIONS):
         command = click.option(flag, column, callback=check)(command)
+    # The outbound guard's settings (`pipeline.outbound_guard`).
+    guard_options = (
+        click.option(
+            "--allowed-link-domains",
+            callback=_domains,
+            help="Hosts AI messages may link to besides the booking link ('' for none).",
+        ),
+        click.option("--allow-pricing-talk", type=click.BOOL, help="Let AI messages name prices."),
+        click.option("--max-email-chars", type=click.IntRange(1, 100_000)),
+        click.option("--max-sms-chars", type=click.IntRange(1, 10_000)),
+    )
+    for option in reversed(guard_options):
+        command = option(command)
     return click.option("--email-platform", type=click.Choice(EMAIL_PLATFORMS))(command)
 
 
@@ -98,6 +130,10 @@ def workspace_view(workspace: Workspace) -> dict[str, Any]:
         "auto_send_enabled": workspace.auto_send_enabled,
         "headcount_field": workspace.headcount_field,
         "industry_field": workspace.industry_field,
+        "allowed_link_domains": list(workspace.allowed_link_domains or []),
+        "allow_pricing_talk": workspace.allow_pricing_talk,
+        "max_email_chars": workspace.max_email_chars,
+        "max_sms_chars": workspace.max_sms_chars,
     }
 
 
@@ -113,7 +149,7 @@ def workspace() -> None:
 )
 @_field_options
 @click.option("--json", "as_json", is_flag=True, help="Print the workspace as JSON.")
-def create(name: str, booking_provider: str, as_json: bool, **fields: str | None) -> None:
+def create(name: str, booking_provider: str, as_json: bool, **fields: Any) -> None:
     """Create a workspace; its webhook secret is shown once and stored only as a hash."""
     values = {k: v for k, v in fields.items() if v is not None}
     with session_scope(database_url()) as session:

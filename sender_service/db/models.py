@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from sqlalchemy import (
+    ARRAY,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -56,6 +57,8 @@ SENT_BY: Final = ("ai", "setter", "sequence", "campaign")
 DELIVERY_STATUSES: Final = ("claimed", "sent", "failed", "unknown")
 DRAFT_STATUSES: Final = ("pending", "scheduled", "sent", "rejected", "superseded")
 DECISION_ACTIONS: Final = ("skip", "needs_review", "send_now", "send_later")
+# The outbound guard's rules (`pipeline.outbound_guard`), as a decision records them.
+GUARD_RULES: Final = ("link", "contact", "pricing", "placeholder", "language", "length", "echo")
 ENROLLMENT_STATUSES: Final = ("active", "completed", "stopped")
 NOTIFICATION_STATUSES: Final = ("pending", "sent", "failed")
 JOB_STATUSES: Final = ("queued", "running", "done", "dead")
@@ -121,6 +124,9 @@ class Workspace(Timestamped, Base):
     __table_args__ = (
         one_of("booking_provider", BOOKING_PROVIDERS),
         one_of("email_platform", EMAIL_PLATFORMS),
+        CheckConstraint(
+            "max_email_chars > 0 and max_sms_chars > 0", name="outbound_limits_positive"
+        ),
     )
 
     name: Mapped[str] = mapped_column(Text)
@@ -143,6 +149,14 @@ class Workspace(Timestamped, Base):
     # The platform's custom variable to read headcount / industry from before the usual names.
     headcount_field: Mapped[str | None] = mapped_column(Text)
     industry_field: Mapped[str | None] = mapped_column(Text)
+    # The outbound guard's settings: hosts an AI message may link to besides the booking
+    # link's (IDNA/punycode, lower case; subdomains included), pricing talk, length limits.
+    allowed_link_domains: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
+    allow_pricing_talk: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    max_email_chars: Mapped[int] = mapped_column(Integer, server_default=text("1200"))
+    max_sms_chars: Mapped[int] = mapped_column(Integer, server_default=text("320"))
 
 
 class WorkspaceSecret(Timestamped, Base):
@@ -471,7 +485,13 @@ class FollowupEnrollment(Timestamped, Base):
 
 class AutoSendDecision(Timestamped, Base):
     __tablename__ = "auto_send_decisions"
-    __table_args__ = (one_of("action", DECISION_ACTIONS),)
+    __table_args__ = (
+        one_of("action", DECISION_ACTIONS),
+        CheckConstraint(
+            "guard_rules <@ array[" + ", ".join(f"'{r}'" for r in GUARD_RULES) + "]::text[]",
+            name="guard_rules_allowed",
+        ),
+    )
 
     workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
     lead_id: Mapped[uuid.UUID] = fk("leads.id")
@@ -484,6 +504,8 @@ class AutoSendDecision(Timestamped, Base):
     inputs: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
     scheduled_for: Mapped[datetime | None]
     decided_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    # The outbound guard's rules that stopped the draft (empty: the guard was not the reason).
+    guard_rules: Mapped[list[str]] = mapped_column(ARRAY(Text), server_default=text("'{}'::text[]"))
 
 
 class Notification(Timestamped, Base):

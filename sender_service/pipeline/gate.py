@@ -2,6 +2,8 @@
 
 `skip` rules come first (nobody should be bothered), then `needs_review` (a person decides),
 and only a draft that passes everything is sent — now, or later in the campaign's window.
+The outbound guard's findings (`outbound_guard`) come before the evaluator's verdict: no
+score an LLM gives lets a draft the guard stopped go out.
 Every rule runs again just before a send goes out, with the campaign and workspace as they
 are then (`sending.system_sender`).
 """
@@ -12,6 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 from typing import TYPE_CHECKING, Literal
+
+from sender_service.pipeline.outbound_guard import Finding, Rule
+from sender_service.pipeline.outbound_guard import reason as guard_reason
 
 if TYPE_CHECKING:
     from sender_service.db.models import EmailCampaign
@@ -46,12 +51,15 @@ class GateFacts:
     # Why a person must decide whatever the scores say: the campaign no longer auto-sends,
     # the reply reads as an opt-out, it is untracked or not a positive reply.
     held_for_person: str | None = None
+    # What the outbound guard found in the text about to be sent.
+    guard: tuple[Finding, ...] = ()
 
 
 @dataclass(frozen=True)
 class Decision:
     action: Action
     reason: str
+    guard_rules: tuple[Rule, ...] = ()  # the guard's rules, when they are the reason
 
 
 @dataclass(frozen=True)
@@ -127,7 +135,15 @@ def decide(facts: GateFacts) -> Decision:
         return Decision("needs_review", f"outside service failed: {facts.service_failure}")
     if facts.unresolved_placeholders:
         names = ", ".join("{" + n + "}" for n in facts.unresolved_placeholders)
-        return Decision("needs_review", f"the draft has unresolved placeholders: {names}")
+        # The template's own check of the guard's `placeholder` rule, counted with it.
+        return Decision(
+            "needs_review",
+            f"the draft has unresolved placeholders: {names}",
+            guard_rules=("placeholder",),
+        )
+    if facts.guard:
+        rules = tuple(dict.fromkeys(f.rule for f in facts.guard))
+        return Decision("needs_review", guard_reason(facts.guard), guard_rules=rules)
     if facts.safe_to_send is not True:
         return Decision("needs_review", f"judged unsafe: {facts.evaluation_reason}")
     threshold = shown_score(facts.threshold)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from sender_service.ai.llm import LLM, LLMError
 from sender_service.db.models import AIDraft, AutoSendDecision, Message, Notification
 from sender_service.definitions import DRAFTED_SENTIMENTS
-from sender_service.pipeline import facts, takeover, timing
+from sender_service.pipeline import facts, outbound_guard, takeover, timing
 from sender_service.pipeline.context import InboundReply, load_inbound, reply_context
 from sender_service.pipeline.gate import (
     Decision,
@@ -32,6 +32,7 @@ from sender_service.pipeline.gate import (
     skip_reason,
     stored_confidence,
 )
+from sender_service.pipeline.guard_policy import guard_policy
 from sender_service.pipeline.opt_out import hold_reason, opt_out_in
 from sender_service.pipeline.takeover import OPEN_DRAFT_STATUSES
 from sender_service.templates import render
@@ -180,6 +181,7 @@ def process_inbound(
             now=now,
         ),
         held_for_person=held or campaign_hold(campaign),
+        guard=outbound_guard.check(draft.body, guard_policy(inbound, draft.channel)),
     )
     decision = decide(gate)
     _record(session, inbound, draft, decision, gate)
@@ -215,6 +217,7 @@ def _record(
             "service_failure": gate.service_failure,
             "recent_auto_send": gate.recent_auto_send,
             "send_at": gate.send_at.isoformat() if gate.send_at else None,
+            "guard": [str(finding) for finding in gate.guard],
         }
     assert inbound.lead is not None
     session.add(
@@ -229,6 +232,7 @@ def _record(
             threshold=inbound.campaign.auto_send_confidence_threshold if inbound.campaign else None,
             inputs=inputs,
             scheduled_for=gate.send_at if gate and decision.action == "send_later" else None,
+            guard_rules=list(decision.guard_rules),
         )
     )
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from sender_service.db.models import GUARD_RULES
 from sender_service.reports import charts
 from sender_service.reports.document import (
     Bullets,
@@ -426,6 +427,21 @@ class _Report:
             "Booked within 30 days",
         )
         self.doc.add(Table(list(labels), [[_n(totals[c]) for c in columns]]))
+        self.doc.add(Paragraph(self.guard_line()))
+
+    def guard_line(self) -> str:
+        """How many drafts each outbound guard rule sent to a person instead of the lead."""
+        stopped = sum(_int(r.get("guard_stopped")) for r in self.drafts)
+        if not stopped:
+            return "The outbound guard stopped no AI drafts this week."
+        per_rule = {
+            rule: sum(_int(r.get(f"guard_stopped_{rule}")) for r in self.drafts)
+            for rule in GUARD_RULES
+        }
+        ranked = sorted(((n, rule) for rule, n in per_rule.items() if n), key=lambda t: -t[0])
+        named = ", ".join(f"{rule} {_n(n)}" for n, rule in ranked)
+        drafts = "draft" if stopped == 1 else "drafts"
+        return f"The outbound guard stopped {_n(stopped)} AI {drafts} for a person: {named}."
 
     def segments_section(self) -> None:
         self.doc.add(Heading("Segments"))

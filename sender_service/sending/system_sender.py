@@ -26,15 +26,17 @@ from sqlalchemy.orm import Session
 
 from sender_service.db.engine import session_scope
 from sender_service.db.models import AIDraft, AutoSendDecision, Lead, Message, Workspace
-from sender_service.pipeline import facts
+from sender_service.pipeline import facts, outbound_guard
 from sender_service.pipeline.context import InboundReply, load_inbound
 from sender_service.pipeline.gate import (
+    Decision,
     GateFacts,
     campaign_hold,
     decide,
     draft_status_after,
     skip_reason,
 )
+from sender_service.pipeline.guard_policy import guard_policy
 from sender_service.pipeline.takeover import close_open_drafts
 from sender_service.sending.errors import NotSent, OutcomeUnknown
 from sender_service.sending.recovery import enqueue_reconcile
@@ -194,23 +196,27 @@ def _claim(
 def _recheck(
     session: Session, inbound: InboundReply, draft: AIDraft, now: datetime
 ) -> SendResult | None:
-    """Every gate rule again, with the campaign and workspace as they are now; None: send."""
+    """Every gate rule again, with the campaign and workspace as they are now; None: send.
+
+    The outbound guard reads the text exactly as it would go out, with today's settings."""
     lead, workspace, message = inbound.lead, inbound.workspace, inbound.message
     assert lead is not None
     campaign = inbound.campaign
     tracked = not (message.thread_ref or {}).get("untracked")
+    rendered = render(draft.body, inbound.placeholder_values())
     gate = GateFacts(
         skip=facts.skip_facts(session, workspace, lead, message, draft),
         confidence=draft.confidence,
         safe_to_send=draft.safe_to_send,
         evaluation_reason=draft.evaluation_reason or "",
         threshold=campaign.auto_send_confidence_threshold if campaign else Decimal(1),
-        unresolved_placeholders=render(draft.body, inbound.placeholder_values()).unresolved,
+        unresolved_placeholders=rendered.unresolved,
         service_failure=None,
         recent_auto_send=facts.recent_auto_send(session, lead, now),
         send_at=None,
         held_for_person=facts.person_hold(message, tracked=tracked)
         or (campaign_hold(campaign) if campaign else "the lead has no campaign"),
+        guard=outbound_guard.check(rendered.text, guard_policy(inbound, draft.channel)),
     )
     decision = decide(gate)
     if decision.action == "send_now":
@@ -219,7 +225,9 @@ def _recheck(
     if skip is not None:
         # Closed for good, or (paused, switched off) pending for a setter; nobody is DMed.
         draft.status = draft_status_after(skip, "pending")
-        _decided(session, inbound, draft, "skip", f"re-checked before sending: {skip.reason}")
+        _decided(
+            session, inbound, draft, Decision("skip", f"re-checked before sending: {skip.reason}")
+        )
         return SendResult("skipped", skip.reason)
     # The gate would no longer send it: it waits for a setter, on /review. The reviewer is
     # told only while the campaign still auto-sends (never in SETTER_MANAGED or archived).
@@ -228,16 +236,17 @@ def _recheck(
         session,
         inbound,
         draft,
-        "needs_review",
-        f"re-checked before sending: {decision.reason}; the draft waits for a setter",
+        Decision(
+            "needs_review",
+            f"re-checked before sending: {decision.reason}; the draft waits for a setter",
+            guard_rules=decision.guard_rules,
+        ),
     )
     watched = campaign is not None and campaign_hold(campaign) is None
     return SendResult("held", decision.reason, tell_reviewer=watched)
 
 
-def _decided(
-    session: Session, inbound: InboundReply, draft: AIDraft, action: str, reason: str
-) -> None:
+def _decided(session: Session, inbound: InboundReply, draft: AIDraft, decision: Decision) -> None:
     assert inbound.lead is not None
     session.add(
         AutoSendDecision(
@@ -245,10 +254,11 @@ def _decided(
             lead_id=inbound.lead.id,
             ai_draft_id=draft.id,
             inbound_message_id=inbound.message.id,
-            action=action,
-            reason=reason,
+            action=decision.action,
+            reason=decision.reason,
             confidence=draft.confidence,
             threshold=inbound.campaign.auto_send_confidence_threshold if inbound.campaign else None,
+            guard_rules=list(decision.guard_rules),
         )
     )
 

@@ -11,6 +11,36 @@ sends as (
     where ai_draft_id is not null
 ),
 
+decisions as (
+    select * from {{ ref('stg_app__auto_send_decisions') }}
+    where ai_draft_id is not null
+),
+
+-- One row per draft and outbound guard rule that sent it to a person (at decision time or
+-- in the re-check before its send).
+guard_stops as (
+    select distinct
+        ai_draft_id,
+        guard_rule
+    from (
+        select
+            ai_draft_id,
+            unnest(guard_rules) as guard_rule
+        from decisions
+    )
+),
+
+guarded_drafts as (
+    select
+        ai_draft_id,
+        {% for rule in guard_rules() -%}
+        bool_or(guard_rule = '{{ rule }}') as stopped_by_{{ rule }},
+        {% endfor -%}
+        true as stopped_by_guard
+    from guard_stops
+    group by ai_draft_id
+),
+
 draft_facts as (
     select
         drafts.ai_draft_id,
@@ -25,12 +55,18 @@ draft_facts as (
         sends.occurred_at as sent_at,
         leads.is_booked,
         leads.booked_at,
-        leads.arm
+        leads.arm,
+        {% for rule in guard_rules() -%}
+        coalesce(guarded_drafts.stopped_by_{{ rule }}, false) as stopped_by_{{ rule }},
+        {% endfor -%}
+        coalesce(guarded_drafts.stopped_by_guard, false) as stopped_by_guard
     from drafts
     inner join leads
         on drafts.lead_id = leads.lead_id
     left join sends
         on drafts.ai_draft_id = sends.ai_draft_id
+    left join guarded_drafts
+        on drafts.ai_draft_id = guarded_drafts.ai_draft_id
     where leads.email_campaign_id is not null
 ),
 
@@ -65,7 +101,11 @@ final as (
         count(case when is_pending then 1 end) as pending,
         count(case when sent_by = 'ai' and arm = 'AI_AUTO_SEND' then 1 end) * 1.0
             / nullif(count(case when arm = 'AI_AUTO_SEND' then 1 end), 0)
-            as auto_send_share
+            as auto_send_share,
+        count(case when stopped_by_guard then 1 end) as guard_stopped,
+        {% for rule in guard_rules() -%}
+        count(case when stopped_by_{{ rule }} then 1 end) as guard_stopped_{{ rule }}{{ "," if not loop.last }}
+        {% endfor %}
     from outcomes
     group by workspace_id, email_campaign_id, week_start
 )

@@ -14,6 +14,7 @@ renamed as (
         confidence,
         threshold,
         inputs,
+        guard_rules,
         scheduled_for,
         decided_at,
         created_at,
