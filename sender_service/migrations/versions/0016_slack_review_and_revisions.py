@@ -1,7 +1,7 @@
 """Reviewers act from Slack: a workspace's Slack signing secret, and who handled a draft.
 
 Revision ID: 0016_slack_review_and_revisions
-Revises: 0010_issue14_poison
+Revises: 0012_outbound_guard_settings (0010 on main; chained after the guard merged here)
 Create Date: 2026-11-30 02:20:00.000000
 
 `workspace_secrets.name` may be `slack_signing_secret` (it checks `POST /slack/interactions`).
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0016_slack_review_and_revisions"
-down_revision: str | None = "0010_issue14_poison"
+down_revision: str | None = "0012_outbound_guard_settings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
