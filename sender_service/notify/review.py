@@ -60,10 +60,11 @@ def _button(label: str, action_id: str, draft_id: uuid.UUID, style: str | None =
 
 
 def review_blocks(
-    request: ReviewRequest, marker: str, outcome: str | None = None
+    request: ReviewRequest, marker: str, outcome: str | None = None, notice: str | None = None
 ) -> tuple[str, list[dict[str, Any]]]:
     """The DM's fallback text and its blocks: lead, reply, draft, confidence, reason, link,
     and the reviewer's buttons — or, once the draft is handled, the `outcome` in their place.
+    A `notice` (a new draft was written) shows above the draft.
 
     Every text from the lead, the LLM or a person's settings is escaped (`slack.escape`)."""
     esc = slack.escape
@@ -88,14 +89,20 @@ def review_blocks(
             "type": "section",
             "text": {"type": "mrkdwn", "text": "*Their reply*\n" + _quote(request.inbound_text)},
         },
+    ]
+    if notice is not None:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": slack.escape(notice)}]}
+        )
+    blocks.append(
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
                 "text": "*AI draft (not sent)*\n" + _quote(request.draft_text),
             },
-        },
-    ]
+        }
+    )
     link = {
         "type": "button",
         "text": {"type": "plain_text", "text": "Open the lead"},

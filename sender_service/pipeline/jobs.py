@@ -278,12 +278,18 @@ def notify_reviewer(session: Session, payload: dict[str, Any]) -> None:
 
 
 def review_request(
-    session: Session, notification_id: uuid.UUID, message_id: uuid.UUID, base_url: str
+    session: Session,
+    notification_id: uuid.UUID,
+    message_id: uuid.UUID,
+    base_url: str,
+    draft_id: uuid.UUID | None = None,
 ) -> review.ReviewRequest:
+    """What the review DM shows; `draft_id`: a newer version of the notification's draft."""
     note = session.get_one(Notification, notification_id)
     inbound = session.get_one(Message, message_id)
     lead = session.get(Lead, note.lead_id) if note.lead_id else None
-    draft = session.get(AIDraft, note.ai_draft_id) if note.ai_draft_id else None
+    draft_id = draft_id or note.ai_draft_id
+    draft = session.get(AIDraft, draft_id) if draft_id else None
     campaign_id = (lead.email_campaign_id if lead else None) or inbound.email_campaign_id
     campaign = session.get(EmailCampaign, campaign_id) if campaign_id else None
     decision = session.execute(

@@ -110,8 +110,12 @@ def process_inbound(
     if message.sentiment not in DRAFTED_SENTIMENTS or message.is_automated_reply:
         return outcome
 
+    # The newest version: a reviewer's Regenerate keeps the earlier ones.
     draft = session.execute(
-        select(AIDraft).where(AIDraft.inbound_message_id == message.id)
+        select(AIDraft)
+        .where(AIDraft.inbound_message_id == message.id)
+        .order_by(AIDraft.created_at.desc())
+        .limit(1)
     ).scalar_one_or_none()
     if draft is None:
         try:

@@ -2,9 +2,9 @@
 
 Slack's signature is checked before the body is parsed: a stale or missing timestamp is
 refused before a byte of the body is read, and the body is only parsed once one workspace's
-signing secret (`slack_signing_secret`) signs it. The answer is immediate; approving,
-rejecting and sending an edit are done by a job (`notify.review_actions`), once per click,
-whatever Slack retries.
+signing secret (`slack_signing_secret`) signs it. The answer is immediate: Edit and Regenerate
+open their modal, and approving, rejecting, sending an edit and regenerating are done by a job
+(`notify.review_actions`), once per click or submitted modal, whatever Slack retries.
 """
 
 from __future__ import annotations
@@ -153,15 +153,19 @@ def _open(trigger_id: str, view: dict[str, Any]) -> None:
 
 def _submitted(submission: ViewSubmission, signers: set[uuid.UUID]) -> Any:
     view = submission.view
-    if view.callback_id != review.EDIT:
+    if view.callback_id not in (review.EDIT, review.REGENERATE):
         return "", 200
     draft = _draft(_draft_id(view.private_metadata), signers)
+    user, dedupe = submission.user.id, f"view:{view.id}"
+    if view.callback_id == review.REGENERATE:
+        note = view.text(review.NOTE_BLOCK, review.TEXT_INPUT).strip()
+        _enqueue(draft.id, dedupe, slack_user_id=user, action=review.REGENERATE, note=note)
+        return "", 200
     body = view.text(review.BODY_BLOCK, review.TEXT_INPUT).replace("\r\n", "\n").strip()
     if not body:
         # Slack shows this under the field and keeps the modal open.
         return jsonify(
             response_action="errors", errors={review.BODY_BLOCK: "The reply cannot be empty."}
         )
-    _enqueue(draft.id, f"view:{view.id}", slack_user_id=submission.user.id, action=review.EDIT,
-             body=body)  # fmt: skip
+    _enqueue(draft.id, dedupe, slack_user_id=user, action=review.EDIT, body=body)
     return "", 200
