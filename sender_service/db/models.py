@@ -24,6 +24,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     Numeric,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -56,7 +57,9 @@ SENT_BY: Final = ("ai", "setter", "sequence", "campaign")
 # Outbound rows are claimed before the provider is called: claimed → sent | failed | unknown.
 DELIVERY_STATUSES: Final = ("claimed", "sent", "failed", "unknown")
 DRAFT_STATUSES: Final = ("pending", "scheduled", "sent", "rejected", "superseded")
-DECISION_ACTIONS: Final = ("skip", "needs_review", "send_now", "send_later")
+# `revise`: the evaluator stopped a draft for a reason a rewrite can fix; a new version follows.
+DECISION_ACTIONS: Final = ("skip", "needs_review", "send_now", "send_later", "revise")
+MAX_REVISIONS_LIMIT: Final = 3
 # The outbound guard's rules (`pipeline.outbound_guard`), as a decision records them.
 GUARD_RULES: Final = ("link", "contact", "pricing", "placeholder", "language", "length", "echo")
 ENROLLMENT_STATUSES: Final = ("active", "completed", "stopped")
@@ -127,6 +130,9 @@ class Workspace(Timestamped, Base):
         CheckConstraint(
             "max_email_chars > 0 and max_sms_chars > 0", name="outbound_limits_positive"
         ),
+        CheckConstraint(
+            f"max_revisions between 0 and {MAX_REVISIONS_LIMIT}", name="max_revisions_range"
+        ),
     )
 
     name: Mapped[str] = mapped_column(Text)
@@ -157,6 +163,8 @@ class Workspace(Timestamped, Base):
     allow_pricing_talk: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     max_email_chars: Mapped[int] = mapped_column(Integer, server_default=text("1200"))
     max_sms_chars: Mapped[int] = mapped_column(Integer, server_default=text("320"))
+    # Rewrites the AI may try when the evaluator says one can fix a draft (`pipeline.revision`).
+    max_revisions: Mapped[int] = mapped_column(SmallInteger, server_default=text("2"))
 
 
 class WorkspaceSecret(Timestamped, Base):
@@ -429,6 +437,10 @@ class AIDraft(Timestamped, Base):
     previous_draft_id: Mapped[uuid.UUID | None] = fk(
         "ai_drafts.id", nullable=True, ondelete="SET NULL"
     )
+    # 0: the first draft; n: written in the revision loop's round n (a reviewer's Regenerate
+    # keeps its predecessor's round). `revision_hint`: the evaluator's advice for a rewrite.
+    revision_round: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    revision_hint: Mapped[str | None] = mapped_column(Text)
 
 
 class FollowupSequence(Timestamped, Base):
