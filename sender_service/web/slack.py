@@ -32,6 +32,7 @@ from sender_service.web.slack_models import BlockActions, Interaction, Other, Vi
 from sender_service.web.webhooks import read_body
 
 MAX_AGE_SECONDS: Final = 5 * 60  # Slack's replay window
+_BUTTONS: Final = (review.APPROVE, review.EDIT, review.REGENERATE, review.REJECT)
 _interaction: TypeAdapter[BlockActions | ViewSubmission] = TypeAdapter(Interaction)
 
 bp = Blueprint("slack", __name__)
@@ -120,6 +121,8 @@ def interactions() -> Any:
 
     if isinstance(interaction, BlockActions):
         action = interaction.actions[0]
+        if action.action_id not in _BUTTONS:
+            return "", 200  # "Open the lead" is a link; Slack reports its clicks too
         draft = _draft(_draft_id(action.value), signers)
         user = interaction.user.id
         if action.action_id in (review.APPROVE, review.REJECT):

@@ -298,6 +298,10 @@ def test_a_payload_for_another_workspaces_draft_is_refused(
     assert (status, answer["error"]) == (404, "no such draft")
     status, answer = interact(service, block_actions(JON, review.APPROVE, "not-a-draft"))
     assert status == 400 and "draft" in answer["error"]
+    # The DM's "Open the lead" link button: Slack reports the click, there is nothing to do.
+    link_click = block_actions(JON, "open-the-lead", "")
+    link_click["actions"][0].pop("value")
+    assert interact(service, link_click) == (200, {})
     assert _all(db_url, Job, Job.kind == "review_from_slack") == []
 
 
