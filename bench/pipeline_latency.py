@@ -2,6 +2,9 @@
 stored as sent, through a real worker, the real OpenAI, Slack and EmailBison clients and
 loopback stubs. Twice in one run: stubs answering at once (the pipeline's own overhead), and
 an LLM answering each of its three calls in 1 s (how much the pipeline adds to the LLM's time).
+A third run has the evaluator stop every first draft as revisable, so each reply takes one
+revision round (five LLM calls at 1 s); `python -m bench.pipeline_latency --revision` runs
+only that one.
 
 The outbound guard's share: after the zero-latency run, the guard's work for each decision the
 pipeline made (its policy read from the workspace, lead and thread, then `check` on the
@@ -11,15 +14,19 @@ drafts; its p95 is set against the pipeline's own p50 measured in the same run.
 
 from __future__ import annotations
 
+import json
 import statistics
+import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import yaml
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select
+from werkzeug import Response
 
 from bench._scratch import scratch_database
 from sender_service.credentials import cipher, store_secret
@@ -33,7 +40,7 @@ from sender_service.services import Services
 from sender_service.workspaces import create_workspace
 from tests import emailbison_payloads as eb
 from tests.service import run_service
-from tests.stubs import Stubs
+from tests.stubs import Stubs, completion
 
 LLM_CALLS_PER_REPLY = 3
 GUARD_REPEATS = 20  # timings per decision, for a stable tail
@@ -43,12 +50,32 @@ CORPUS = Path(__file__).parents[1] / "tests" / "adversarial_replies.yaml"
 Timings = list[tuple[float, float]]
 
 
-def _run(replies: int, llm_seconds: float) -> tuple[list[float], Timings, Timings]:
+def _one_revision_each() -> Callable[[dict[str, object]], Response]:
+    """Evaluator answers for one revision round per reply (replies run one at a time): the
+    first judgement of each reply is revisable, the second sends."""
+    calls = [0]
+    stopped = {"confidence": 0.4, "safe_to_send": False, "reason": "too long",
+               "revisable": True, "revision_hint": "Two sentences."}  # fmt: skip
+    fine = {"confidence": 0.96, "safe_to_send": True, "reason": "fine"}
+
+    def answer(_body: dict[str, object]) -> Response:
+        calls[0] += 1
+        chosen = stopped if calls[0] % 2 else fine
+        return Response(json.dumps(completion(json.dumps(chosen))), content_type="application/json")
+
+    return answer
+
+
+def _run(
+    replies: int, llm_seconds: float, *, revision: bool = False
+) -> tuple[list[float], Timings, Timings]:
     """Webhook-to-send latencies (s), and the guard's per-decision (wall, CPU) times (s) on the
     run's own drafts and on the adversarial corpus."""
     server = HTTPServer(host="127.0.0.1", port=0)
     server.start()
     stubs = Stubs(server, llm_latency=llm_seconds)
+    if revision:
+        stubs.llm["auto_send_evaluation"] = _one_revision_each()
     settings = stubs.settings()
     latencies: list[float] = []
     with scratch_database("latency") as url:
@@ -131,7 +158,21 @@ def _pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
+def _revision_round() -> None:
+    slow, _, _ = _run(8, 1.0, revision=True)
+    llm_time = (LLM_CALLS_PER_REPLY + 2) * 1.0  # a second draft and a second evaluation
+    p50 = _pct(slow, 50)
+    print(
+        f"LLM at 1 s a call, one revision round ({llm_time:.0f} calls), {len(slow)} replies: "
+        f"p50 {p50:.2f} s, p95 {_pct(slow, 95):.2f} s; the pipeline adds "
+        f"{(p50 - llm_time) / llm_time:.1%} to the LLM's {llm_time:.0f} s (target < 10 %)"
+    )
+
+
 def main() -> None:
+    if "--revision" in sys.argv:
+        _revision_round()
+        return
     fast, own, adversarial = _run(60, 0.0)
     print(
         f"zero-latency stubs, {len(fast)} replies: p50 {_pct(fast, 50) * 1000:.0f} ms, "
@@ -153,3 +194,8 @@ def main() -> None:
         f"p50 {p50:.2f} s, p95 {_pct(slow, 95):.2f} s; the pipeline adds "
         f"{(p50 - llm_time) / llm_time:.1%} to the LLM's {llm_time:.0f} s (target < 10 %)"
     )
+    _revision_round()
+
+
+if __name__ == "__main__":
+    main()  # `python -m bench.pipeline_latency --revision`: the revision run alone

@@ -23,6 +23,7 @@ from sender_service.web import (
     pages,
     redact,
     request_ids,
+    slack,
     webhooks,
 )
 from sender_service.web.errors import json_error
@@ -43,12 +44,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # CSRF guards every form by default; the JSON API checks it itself for session callers
     # (web/access.py), and webhooks and health are never called with the pages' cookie.
     json_api = (api.bp, analytics.bp, campaigns.bp, exports.bp)
-    for blueprint in (*json_api, webhooks.bp, booking_webhooks.bp, health.bp, metrics.bp):
+    for blueprint in (*json_api, webhooks.bp, booking_webhooks.bp, slack.bp, health.bp, metrics.bp):
         auth.csrf.exempt(blueprint)
     app.register_blueprint(health.bp)
     app.register_blueprint(metrics.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(booking_webhooks.bp)
+    app.register_blueprint(slack.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(analytics.bp)
     app.register_blueprint(campaigns.bp)

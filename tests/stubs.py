@@ -49,7 +49,15 @@ SLACK_METHOD_SCOPES: dict[str, str] = {
     "conversations.open": "im:write",
     "conversations.history": "im:history",
     "chat.postMessage": "chat:write",
+    "chat.update": "chat:write",
+    "chat.postEphemeral": "chat:write",
+    "users.info": "users:read",
 }
+
+
+def _slack_args(req: Request) -> dict[str, Any]:
+    """A Web API call's arguments, sent as JSON or as a form."""
+    return dict(req.get_json()) if req.is_json else {**req.args, **req.form}
 
 
 def _json(body: Any, status: int = 200) -> Response:
@@ -88,6 +96,8 @@ class Stubs:
     accepted: list[dict[str, Any]] = field(default_factory=list)  # replies the platform took
     # Slack user ids by email (users.lookupByEmail); any other email is U-REVIEW.
     slack_users: dict[str, str] = field(default_factory=dict)
+    # The email on each Slack account's profile (users.info); others show no email.
+    slack_profiles: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.server.expect_request("/v1/chat/completions").respond_with_handler(self._llm)
@@ -108,6 +118,12 @@ class Stubs:
             "conversations.open": lambda _req: _json({"ok": True, "channel": {"id": "D-REVIEW"}}),
             "conversations.history": lambda _req: _json({"ok": True, "messages": []}),
             "chat.postMessage": self._slack_post,
+            "chat.update": lambda req: _json(
+                {"ok": True, "channel": _slack_args(req)["channel"], "ts": _slack_args(req)["ts"]}
+            ),
+            "chat.postEphemeral": lambda _req: _json({"ok": True, "message_ts": "1700000001.0001"}),
+            "users.info": self._slack_user_info,
+            "views.open": lambda _req: _json({"ok": True, "view": {"id": "V-OPEN"}}),
         }
         for method, answer in slack_answers.items():
             self.server.expect_request(f"/slack/api/{method}").respond_with_handler(
@@ -176,6 +192,13 @@ class Stubs:
             if i["email"] == email
         ]
         return _json({"collection": found, "pagination": {"next_page_token": None}})
+
+    def _slack_user_info(self, req: Request) -> Response:
+        user_id = _slack_args(req).get("user", "")
+        profile = {"real_name": "Reviewer"}
+        if user_id in self.slack_profiles:
+            profile["email"] = self.slack_profiles[user_id]
+        return _json({"ok": True, "user": {"id": user_id, "profile": profile}})
 
     def _slack_lookup(self, req: Request) -> Response:
         email = req.form.get("email") or req.args.get("email") or ""
@@ -281,6 +304,10 @@ class Stubs:
 
     def calls(self, fragment: str) -> list[Request]:
         return [req for req, _ in self.server.log if fragment in req.path]
+
+    def slack_calls(self, method: str) -> list[dict[str, Any]]:
+        """The arguments of every call to a Slack Web API method."""
+        return [_slack_args(req) for req in self.calls(f"/slack/api/{method}")]
 
     def slack_posts(self) -> list[dict[str, Any]]:
         posts = []

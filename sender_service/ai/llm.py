@@ -40,7 +40,9 @@ class LLMError(RuntimeError):
 class LLM(Protocol):
     def classify(self, reply: ReplyContext) -> SentimentClassification: ...
 
-    def draft(self, reply: ReplyContext, sentiment: str) -> ReplyDraft: ...
+    def draft(
+        self, reply: ReplyContext, sentiment: str, revision: prompts.Revision | None = None
+    ) -> ReplyDraft: ...
 
     def evaluate(self, reply: ReplyContext, draft: str) -> AutoSendEvaluation: ...
 
@@ -68,8 +70,10 @@ class OpenAILLM:
     def classify(self, reply: ReplyContext) -> SentimentClassification:
         return self._call(SentimentClassification, prompts.classify_messages(reply))
 
-    def draft(self, reply: ReplyContext, sentiment: str) -> ReplyDraft:
-        return self._call(ReplyDraft, prompts.draft_messages(reply, sentiment))
+    def draft(
+        self, reply: ReplyContext, sentiment: str, revision: prompts.Revision | None = None
+    ) -> ReplyDraft:
+        return self._call(ReplyDraft, prompts.draft_messages(reply, sentiment, revision))
 
     def evaluate(self, reply: ReplyContext, draft: str) -> AutoSendEvaluation:
         return self._call(AutoSendEvaluation, prompts.evaluate_messages(reply, draft))
@@ -125,9 +129,11 @@ class MeteredLLM:
         with self._metered("classify"):
             return self.inner.classify(reply)
 
-    def draft(self, reply: ReplyContext, sentiment: str) -> ReplyDraft:
+    def draft(
+        self, reply: ReplyContext, sentiment: str, revision: prompts.Revision | None = None
+    ) -> ReplyDraft:
         with self._metered("draft"):
-            return self.inner.draft(reply, sentiment)
+            return self.inner.draft(reply, sentiment, revision)
 
     def evaluate(self, reply: ReplyContext, draft: str) -> AutoSendEvaluation:
         with self._metered("evaluate"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from sender_service.ai.context import ReplyContext
+from sender_service.ai.prompts import Revision
 from sender_service.ai.schemas import AutoSendEvaluation, ReplyDraft, SentimentClassification
 
 # First match wins, so the stronger signals come first.
@@ -56,7 +57,10 @@ class OfflineLLM:
                 return SentimentClassification(sentiment=label, confidence=confidence)  # type: ignore[arg-type]
         return SentimentClassification(sentiment="Neutral", confidence=0.6)
 
-    def draft(self, reply: ReplyContext, sentiment: str) -> ReplyDraft:
+    def draft(
+        self, reply: ReplyContext, sentiment: str, revision: Revision | None = None
+    ) -> ReplyDraft:
+        """The same template whatever the revision asks: the offline stand-in cannot rewrite."""
         context = reply.ai_context
         if sentiment == "Information Requested":
             middle = (

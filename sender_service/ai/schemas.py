@@ -44,6 +44,11 @@ class AutoSendEvaluation(_Strict):
     confidence: float = Field(ge=0, le=1)
     safe_to_send: bool
     reason: str = Field(min_length=1)
+    # Whether a rewrite could fix what stops the draft (too long, missed the asked-for time,
+    # wrong tone), and what to change. Required of the model by the strict schema; the
+    # defaults only read an older answer as "not revisable".
+    revisable: bool = False
+    revision_hint: str = ""
 
 
 SCHEMA_NAMES: Final[dict[type[_Strict], str]] = {
@@ -57,7 +62,9 @@ def _strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
     """OpenAI's strict mode: every property required, no extras, no numeric bounds keywords."""
     properties = {
         name: {
-            k: v for k, v in prop.items() if k not in ("minimum", "maximum", "minLength", "title")
+            k: v
+            for k, v in prop.items()
+            if k not in ("minimum", "maximum", "minLength", "title", "default")
         }
         for name, prop in schema["properties"].items()
     }

@@ -21,7 +21,13 @@ from sender_service.cli.common import CommandError, database_url, echo_json, set
 from sender_service.cli.lookups import workspace_or_fail
 from sender_service.credentials import CredentialError, cipher, store_secret
 from sender_service.db.engine import session_scope
-from sender_service.db.models import BOOKING_PROVIDERS, EMAIL_PLATFORMS, SECRET_NAMES, Workspace
+from sender_service.db.models import (
+    BOOKING_PROVIDERS,
+    EMAIL_PLATFORMS,
+    MAX_REVISIONS_LIMIT,
+    SECRET_NAMES,
+    Workspace,
+)
 from sender_service.email_platforms import DEFAULT_URLS
 from sender_service.ingest.lead_fields import HEADCOUNT_NAMES, INDUSTRY_NAMES
 from sender_service.users import valid_email
@@ -122,6 +128,11 @@ def _field_options(command: Callable[..., Any]) -> Callable[..., Any]:
     )
     for option in reversed(guard_options):
         command = option(command)
+    command = click.option(
+        "--max-revisions",
+        type=click.IntRange(0, MAX_REVISIONS_LIMIT),
+        help="Rewrites the AI may try when the evaluator says one can fix a draft (default 2).",
+    )(command)
     return click.option("--email-platform", type=click.Choice(EMAIL_PLATFORMS))(command)
 
 
@@ -157,6 +168,7 @@ def workspace_view(workspace: Workspace) -> dict[str, Any]:
         "max_email_chars": workspace.max_email_chars,
         "max_sms_chars": workspace.max_sms_chars,
         "business_hours": f"{workspace.business_hours_start}-{workspace.business_hours_end}",
+        "max_revisions": workspace.max_revisions,
     }
 
 

@@ -46,6 +46,7 @@ SECRET_NAMES: Final = (
     "calendly_api_token",
     "ghl_api_key",
     "ghl_webhook_public_key",
+    "slack_signing_secret",
 )
 RESPONSE_MODES: Final = ("SETTER_MANAGED", "AI_AUTO_SEND")
 SENDING_HOURS: Final = ("always", "business_hours")
@@ -57,7 +58,9 @@ SENT_BY: Final = ("ai", "setter", "sequence", "campaign")
 # Outbound rows are claimed before the provider is called: claimed → sent | failed | unknown.
 DELIVERY_STATUSES: Final = ("claimed", "sent", "failed", "unknown")
 DRAFT_STATUSES: Final = ("pending", "scheduled", "sent", "rejected", "superseded")
-DECISION_ACTIONS: Final = ("skip", "needs_review", "send_now", "send_later")
+# `revise`: the evaluator stopped a draft for a reason a rewrite can fix; a new version follows.
+DECISION_ACTIONS: Final = ("skip", "needs_review", "send_now", "send_later", "revise")
+MAX_REVISIONS_LIMIT: Final = 3
 # The outbound guard's rules (`pipeline.outbound_guard`), as a decision records them.
 GUARD_RULES: Final = ("link", "contact", "pricing", "placeholder", "language", "length", "echo")
 ENROLLMENT_STATUSES: Final = ("active", "completed", "stopped")
@@ -132,6 +135,9 @@ class Workspace(Timestamped, Base):
             " and business_hours_end <= 24",
             name="business_hours_valid",
         ),
+        CheckConstraint(
+            f"max_revisions between 0 and {MAX_REVISIONS_LIMIT}", name="max_revisions_range"
+        ),
     )
 
     name: Mapped[str] = mapped_column(Text)
@@ -165,6 +171,8 @@ class Workspace(Timestamped, Base):
     # Local hours, Monday to Friday, in which a setter's response time runs (setter_kpis).
     business_hours_start: Mapped[int] = mapped_column(SmallInteger, server_default=text("9"))
     business_hours_end: Mapped[int] = mapped_column(SmallInteger, server_default=text("17"))
+    # Rewrites the AI may try when the evaluator says one can fix a draft (`pipeline.revision`).
+    max_revisions: Mapped[int] = mapped_column(SmallInteger, server_default=text("2"))
 
 
 class WorkspaceSecret(Timestamped, Base):
@@ -442,6 +450,18 @@ class AIDraft(Timestamped, Base):
     confidence: Mapped[Decimal | None] = mapped_column(Numeric(4, 3))
     safe_to_send: Mapped[bool | None] = mapped_column(Boolean)
     evaluation_reason: Mapped[str | None] = mapped_column(Text)
+    # Who rejected or regenerated it from Slack, and when (a send names its sender itself).
+    reviewed_by_user_id: Mapped[uuid.UUID | None] = fk(
+        "users.id", nullable=True, ondelete="SET NULL"
+    )
+    reviewed_at: Mapped[datetime | None]
+    previous_draft_id: Mapped[uuid.UUID | None] = fk(
+        "ai_drafts.id", nullable=True, ondelete="SET NULL"
+    )
+    # 0: the first draft; n: written in the revision loop's round n (a reviewer's Regenerate
+    # keeps its predecessor's round). `revision_hint`: the evaluator's advice for a rewrite.
+    revision_round: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    revision_hint: Mapped[str | None] = mapped_column(Text)
 
 
 class FollowupSequence(Timestamped, Base):

@@ -20,6 +20,7 @@ SEND_DRAFT: Final = "send_draft"
 NOTIFY_REVIEW: Final = "notify_review"
 RECONCILE_SEND: Final = "reconcile_send"
 STOP_CAMPAIGN_EMAILS: Final = "stop_campaign_emails"
+REVIEW_FROM_SLACK: Final = "review_from_slack"
 
 HANDLERS: dict[str, Handler] = {}
 

@@ -33,6 +33,7 @@ from sender_service import logs
 from sender_service.db.engine import session_scope
 from sender_service.jobs import queue, schedule  # schedule registers booking/follow-up jobs
 from sender_service.jobs.handlers import HANDLERS, RECONCILE_SEND, Handler, PermanentJobError
+from sender_service.notify import review_actions as _review_actions  # noqa: F401  (registers)
 from sender_service.pipeline import jobs as _pipeline_jobs  # noqa: F401  (registers handlers)
 from sender_service.sending import recovery
 from sender_service.services import Services

@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from slack_sdk import WebClient
 from sqlalchemy import select
@@ -31,6 +31,17 @@ class ReviewRequest:
     confidence: float | None
     reason: str
     lead_url: str
+    draft_id: uuid.UUID | None = None  # none: the AI wrote no draft, so nothing to act on
+
+
+# The DM's buttons and the modals they open; `sender_service.web.slack` reads these back.
+APPROVE: Final = "review_approve"
+EDIT: Final = "review_edit"
+REGENERATE: Final = "review_regenerate"
+REJECT: Final = "review_reject"
+BODY_BLOCK: Final = "draft_body"
+NOTE_BLOCK: Final = "reviewer_note"
+TEXT_INPUT: Final = "text"
 
 
 def _quote(text: str, limit: int = 1500) -> str:
@@ -38,8 +49,22 @@ def _quote(text: str, limit: int = 1500) -> str:
     return "\n".join("> " + slack.escape(line) for line in text.splitlines() or [""])
 
 
-def review_blocks(request: ReviewRequest, marker: str) -> tuple[str, list[dict[str, Any]]]:
-    """The DM's fallback text and its blocks: lead, reply, draft, confidence, reason, link.
+def _button(label: str, action_id: str, draft_id: uuid.UUID, style: str | None = None) -> Any:
+    button = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label},
+        "action_id": action_id,
+        "value": str(draft_id),
+    }
+    return button | ({"style": style} if style else {})
+
+
+def review_blocks(
+    request: ReviewRequest, marker: str, outcome: str | None = None, notice: str | None = None
+) -> tuple[str, list[dict[str, Any]]]:
+    """The DM's fallback text and its blocks: lead, reply, draft, confidence, reason, link,
+    and the reviewer's buttons — or, once the draft is handled, the `outcome` in their place.
+    A `notice` (a new draft was written) shows above the draft.
 
     Every text from the lead, the LLM or a person's settings is escaped (`slack.escape`)."""
     esc = slack.escape
@@ -64,26 +89,97 @@ def review_blocks(request: ReviewRequest, marker: str) -> tuple[str, list[dict[s
             "type": "section",
             "text": {"type": "mrkdwn", "text": "*Their reply*\n" + _quote(request.inbound_text)},
         },
+    ]
+    if notice is not None:
+        blocks.append(
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": slack.escape(notice)}]}
+        )
+    blocks.append(
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
                 "text": "*AI draft (not sent)*\n" + _quote(request.draft_text),
             },
-        },
-        {
-            "type": "actions",
-            "elements": [
-                {
-                    "type": "button",
-                    "text": {"type": "plain_text", "text": "Open the lead"},
-                    "url": request.lead_url,
-                }
-            ],
-        },
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": marker}]},
-    ]
+        }
+    )
+    link = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": "Open the lead"},
+        "url": request.lead_url,
+    }
+    if outcome is not None:
+        blocks.append(
+            {"type": "section", "text": {"type": "mrkdwn", "text": f"*{slack.escape(outcome)}*"}}
+        )
+        blocks.append({"type": "actions", "elements": [link]})
+    elif request.draft_id is None:
+        blocks.append({"type": "actions", "elements": [link]})
+    else:
+        draft = request.draft_id
+        buttons = [
+            _button("Approve & send", APPROVE, draft, "primary"),
+            _button("Edit", EDIT, draft),
+            _button("Regenerate", REGENERATE, draft),
+            _button("Reject", REJECT, draft, "danger"),
+        ]
+        # A block_id of its own per draft: Slack asks for a new one when a message is updated.
+        blocks.append({"type": "actions", "block_id": f"review:{draft}", "elements": buttons})
+        blocks.append({"type": "actions", "elements": [link]})
+    blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": marker}]})
     return text, blocks
+
+
+def _modal(
+    callback_id: str, title: str, submit: str, draft_id: uuid.UUID, block: dict[str, Any]
+) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": callback_id,
+        "private_metadata": str(draft_id),
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": submit},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [block],
+    }
+
+
+def edit_modal(draft_id: uuid.UUID, body: str) -> dict[str, Any]:
+    """The draft in a text field; submitting sends what the field then holds."""
+    return _modal(
+        EDIT,
+        "Edit the reply",
+        "Send",
+        draft_id,
+        {
+            "type": "input",
+            "block_id": BODY_BLOCK,
+            "label": {"type": "plain_text", "text": "Reply to send"},
+            "element": {
+                "type": "plain_text_input",
+                "action_id": TEXT_INPUT,
+                "multiline": True,
+                "initial_value": body[:3000],
+            },
+        },
+    )
+
+
+def regenerate_modal(draft_id: uuid.UUID) -> dict[str, Any]:
+    """An optional note for the AI's next attempt."""
+    return _modal(
+        REGENERATE,
+        "Regenerate the draft",
+        "Regenerate",
+        draft_id,
+        {
+            "type": "input",
+            "block_id": NOTE_BLOCK,
+            "optional": True,
+            "label": {"type": "plain_text", "text": "Note for the AI (optional)"},
+            "element": {"type": "plain_text_input", "action_id": TEXT_INPUT, "multiline": True},
+        },
+    )
 
 
 def marker_for(notification_id: uuid.UUID) -> str:

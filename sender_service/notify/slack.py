@@ -96,3 +96,26 @@ def find_message(client: WebClient, channel: str, marker: str, oldest: float) ->
         if marker in message.get("text", ""):
             return str(message["ts"])
     return None
+
+
+def user_email(client: WebClient, user_id: str) -> str | None:
+    """The email on a Slack account's profile (`users:read.email`), None when it shows none."""
+    response = _call("users.info", client.users_info, user=user_id)
+    email = (response["user"].get("profile") or {}).get("email")
+    return str(email) if email else None
+
+
+def update_message(
+    client: WebClient, channel: str, ts: str, text: str, blocks: list[dict[str, Any]]
+) -> None:
+    _call("chat.update", client.chat_update, channel=channel, ts=ts, text=text, blocks=blocks)
+
+
+def post_ephemeral(client: WebClient, channel: str, user_id: str, text: str) -> None:
+    """A message only `user_id` sees, in `channel`."""
+    _call("chat.postEphemeral", client.chat_postEphemeral, channel=channel, user=user_id, text=text)
+
+
+def open_view(client: WebClient, trigger_id: str, view: dict[str, Any]) -> None:
+    """Open a modal; Slack honours `trigger_id` for 3 seconds after the click."""
+    _call("views.open", client.views_open, trigger_id=trigger_id, view=view)

@@ -16,10 +16,10 @@ from sender_service.notify import slack
 
 # Every scope Replyline uses, and why; README.md lists the same.
 REVIEW_SCOPES: Final[dict[str, str]] = {
-    "users:read": "users.lookupByEmail (Slack grants users:read.email only with it)",
-    "users:read.email": "users.lookupByEmail: finding the reviewer by email",
+    "users:read": "users.lookupByEmail, users.info (Slack grants users:read.email only with it)",
+    "users:read.email": "users.lookupByEmail, users.info: the reviewer and who clicks, by email",
     "im:write": "conversations.open: opening the DM with the reviewer",
-    "chat:write": "chat.postMessage: posting the review DM",
+    "chat:write": "chat.postMessage, chat.update, chat.postEphemeral: the review DM",
     "im:history": "conversations.history: a retried DM is found, not posted twice",
 }
 REPORT_SCOPES: Final[dict[str, str]] = {

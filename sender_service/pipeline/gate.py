@@ -21,7 +21,8 @@ from sender_service.pipeline.outbound_guard import reason as guard_reason
 if TYPE_CHECKING:
     from sender_service.db.models import EmailCampaign
 
-Action = Literal["skip", "needs_review", "send_now", "send_later"]
+# `revise` is recorded by the revision loop (`pipeline.revision`), never returned by `decide`.
+Action = Literal["skip", "needs_review", "send_now", "send_later", "revise"]
 
 
 @dataclass(frozen=True)

@@ -265,7 +265,7 @@ def _notify(session: Session, draft: AIDraft, kind: str, key: str) -> None:
 def notify_reviewer(session: Session, payload: dict[str, Any]) -> None:
     notification_id = uuid.UUID(payload["notification_id"])
     services = _services(session)
-    request = _review_request(
+    request = review_request(
         session,
         notification_id,
         uuid.UUID(payload["message_id"]),
@@ -280,13 +280,19 @@ def notify_reviewer(session: Session, payload: dict[str, Any]) -> None:
         raise
 
 
-def _review_request(
-    session: Session, notification_id: uuid.UUID, message_id: uuid.UUID, base_url: str
+def review_request(
+    session: Session,
+    notification_id: uuid.UUID,
+    message_id: uuid.UUID,
+    base_url: str,
+    draft_id: uuid.UUID | None = None,
 ) -> review.ReviewRequest:
+    """What the review DM shows; `draft_id`: a newer version of the notification's draft."""
     note = session.get_one(Notification, notification_id)
     inbound = session.get_one(Message, message_id)
     lead = session.get(Lead, note.lead_id) if note.lead_id else None
-    draft = session.get(AIDraft, note.ai_draft_id) if note.ai_draft_id else None
+    draft_id = draft_id or note.ai_draft_id
+    draft = session.get(AIDraft, draft_id) if draft_id else None
     campaign_id = (lead.email_campaign_id if lead else None) or inbound.email_campaign_id
     campaign = session.get(EmailCampaign, campaign_id) if campaign_id else None
     decision = session.execute(
@@ -308,4 +314,5 @@ def _review_request(
         confidence=float(draft.confidence) if draft and draft.confidence is not None else None,
         reason=decision.reason if decision else "needs a person",
         lead_url=f"{base_url}/leads/{lead.id}" if lead else f"{base_url}/",
+        draft_id=draft.id if draft and draft.status in ("pending", "scheduled") else None,
     )

@@ -18,11 +18,12 @@ from typing import Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from sender_service.ai.context import ReplyContext
 from sender_service.ai.llm import LLM, LLMError
 from sender_service.assignment import assign_lead
 from sender_service.db.models import AIDraft, AutoSendDecision, Message, Notification
 from sender_service.definitions import DRAFTED_SENTIMENTS
-from sender_service.pipeline import facts, outbound_guard, takeover, timing
+from sender_service.pipeline import facts, outbound_guard, revision, takeover, timing
 from sender_service.pipeline.context import InboundReply, load_inbound, reply_context
 from sender_service.pipeline.gate import (
     Decision,
@@ -111,8 +112,12 @@ def process_inbound(
     if message.sentiment not in DRAFTED_SENTIMENTS or message.is_automated_reply:
         return outcome
 
+    # The newest version: a reviewer's Regenerate keeps the earlier ones.
     draft = session.execute(
-        select(AIDraft).where(AIDraft.inbound_message_id == message.id)
+        select(AIDraft)
+        .where(AIDraft.inbound_message_id == message.id)
+        .order_by(AIDraft.created_at.desc())
+        .limit(1)
     ).scalar_one_or_none()
     if draft is None:
         try:
@@ -150,20 +155,58 @@ def process_inbound(
         return outcome
 
     assert campaign is not None
+
+    def judge(version: AIDraft) -> revision.Judgement:
+        return _judge(session, inbound, context, version, llm, held, now)
+
+    def record(version: AIDraft, judgement: revision.Judgement) -> None:
+        _record(session, inbound, version, judgement.decision, judgement.gate)
+
+    draft, judgement = revision.revise(
+        session, llm, draft, judge(draft), judge, inbound.workspace.max_revisions, record
+    )
+    outcome.draft_id = draft.id
+    decision, gate = judgement.decision, judgement.gate
+    _record(session, inbound, draft, decision, gate)
+    outcome.decision = decision
+    # No gate: a revision round failed, and the draft goes to the reviewer as it is.
+    skip = skip_reason(gate.skip) if gate is not None and decision.action == "skip" else None
+    if skip is not None:
+        draft.status = draft_status_after(skip, draft.status)
+    if gate is not None and decision.action in ("send_now", "send_later"):
+        run_at = gate.send_at if decision.action == "send_later" else None
+        if run_at is not None:
+            draft.status = "scheduled"
+        outcome.next_steps.append(NextStep("send_draft", draft.id, run_at))
+    elif decision.action == "needs_review":
+        _notify(session, inbound, draft, outcome)
+    return outcome
+
+
+def _judge(
+    session: Session,
+    inbound: InboundReply,
+    context: ReplyContext,
+    draft: AIDraft,
+    llm: LLM,
+    held: str | None,
+    now: datetime,
+) -> revision.Judgement:
+    """Evaluate one version of the draft and put it through the gate."""
+    message, lead, campaign = inbound.message, inbound.lead, inbound.campaign
+    assert lead is not None and campaign is not None
     unresolved = render(draft.body, inbound.placeholder_values()).unresolved
     failure = None
+    evaluation = None  # with `held`, a person decides whatever the evaluator would say
     if held is None:
         try:
             evaluation = llm.evaluate(context, draft.body)
             draft.confidence = stored_confidence(evaluation.confidence)
             draft.safe_to_send = evaluation.safe_to_send
             draft.evaluation_reason = evaluation.reason
+            draft.revision_hint = evaluation.revision_hint or None
         except LLMError as exc:
             failure = f"evaluation failed: {exc}"
-            evaluation = None
-    else:
-        evaluation = None  # a person decides whatever the evaluator would say
-
     gate = GateFacts(
         skip=facts.skip_facts(session, inbound.workspace, lead, message, draft),
         confidence=evaluation.confidence if evaluation is not None else None,
@@ -185,20 +228,7 @@ def process_inbound(
         held_for_person=held or campaign_hold(campaign),
         guard=outbound_guard.check(draft.body, guard_policy(inbound, draft.channel)),
     )
-    decision = decide(gate)
-    _record(session, inbound, draft, decision, gate)
-    outcome.decision = decision
-    skip = skip_reason(gate.skip) if decision.action == "skip" else None
-    if skip is not None:
-        draft.status = draft_status_after(skip, draft.status)
-    if decision.action in ("send_now", "send_later"):
-        run_at = gate.send_at if decision.action == "send_later" else None
-        if run_at is not None:
-            draft.status = "scheduled"
-        outcome.next_steps.append(NextStep("send_draft", draft.id, run_at))
-    elif decision.action == "needs_review":
-        _notify(session, inbound, draft, outcome)
-    return outcome
+    return revision.Judgement(gate, decide(gate), evaluation)
 
 
 def _record(

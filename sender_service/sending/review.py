@@ -6,6 +6,7 @@ The caller has already checked the user's role; these only change state, atomica
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
 from sqlalchemy import exists, select
 
@@ -15,9 +16,10 @@ from sender_service.db.models import AIDraft, Lead, Message
 BEING_SENT = "being sent"
 
 
-def reject_draft(url: str, draft_id: uuid.UUID) -> str | None:
+def reject_draft(url: str, draft_id: uuid.UUID, user_id: uuid.UUID | None = None) -> str | None:
     """Reject a pending or scheduled draft; else its current status (someone got there first),
-    or `BEING_SENT` when a send has claimed it.
+    or `BEING_SENT` when a send has claimed it. `user_id`: who rejected it, kept to tell a
+    second reviewer.
 
     Decided under the draft's row lock, which a send's claim also takes: the claim's outbound
     row is committed with the lock held, so whichever comes second sees the first."""
@@ -28,6 +30,8 @@ def reject_draft(url: str, draft_id: uuid.UUID) -> str | None:
         if session.scalar(select(exists().where(Message.ai_draft_id == draft_id))):
             return BEING_SENT
         row.status = "rejected"
+        row.reviewed_by_user_id = user_id
+        row.reviewed_at = datetime.now(UTC)
     return None
 
 

@@ -83,8 +83,8 @@ def send(draft_id: str) -> Any:
 
 @bp.post("/drafts/<draft_id>/reject")
 def reject(draft_id: str) -> Any:
-    _, draft = _authorised_draft(_draft_id(draft_id), "setter")
-    if (status := reject_draft(_url(), draft.id)) is not None:
+    user_id, draft = _authorised_draft(_draft_id(draft_id), "setter")
+    if (status := reject_draft(_url(), draft.id, user_id)) is not None:
         raise ApiError(409, f"the draft is already {status}", status=status.replace(" ", "_"))
     return jsonify(status="rejected")
 

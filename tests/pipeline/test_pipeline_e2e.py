@@ -23,6 +23,7 @@ from sender_service.db.models import (
     Lead,
     Message,
     Notification,
+    User,
     Workspace,
 )
 from sender_service.jobs.worker import Worker
@@ -210,6 +211,9 @@ def test_setter_rejects_a_draft(db_url: str, setup: dict[str, Any], service: Ser
     status, _ = service.request("POST", f"/api/drafts/{draft.id}/send", headers=auth)
     assert status == 409
     assert outbound(db_url) == []
+    (rejected,) = rows(db_url, AIDraft)
+    (admin,) = rows(db_url, User, User.email == "a@acme.test")
+    assert rejected.reviewed_by_user_id == admin.id  # a Slack reviewer is told who
 
 
 def _skip_reason(db_url: str) -> str:

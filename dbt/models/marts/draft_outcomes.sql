@@ -11,6 +11,13 @@ sends as (
     where ai_draft_id is not null
 ),
 
+-- Drafts a newer version replaced (the revision loop's rewrites, a reviewer's Regenerate).
+replaced as (
+    select distinct previous_draft_id as ai_draft_id
+    from drafts
+    where previous_draft_id is not null
+),
+
 decisions as (
     select * from {{ ref('stg_app__auto_send_decisions') }}
     where ai_draft_id is not null
@@ -48,6 +55,8 @@ draft_facts as (
         leads.email_campaign_id,
         {{ week_start('drafts.created_at', 'leads.timezone') }} as week_start,
         drafts.status,
+        drafts.revision_round,
+        replaced.ai_draft_id is not null as is_replaced,
         drafts.body as draft_body,
         drafts.created_at,
         sends.sent_by,
@@ -67,6 +76,8 @@ draft_facts as (
         on drafts.ai_draft_id = sends.ai_draft_id
     left join guarded_drafts
         on drafts.ai_draft_id = guarded_drafts.ai_draft_id
+    left join replaced
+        on drafts.ai_draft_id = replaced.ai_draft_id
     where leads.email_campaign_id is not null
 ),
 
@@ -96,7 +107,10 @@ final as (
         count(case when sent_by = 'setter' and sent_body <> draft_body then 1 end)
             as sent_after_edit,
         count(case when status = 'rejected' then 1 end) as rejected,
-        count(case when sent_at is null and status <> 'rejected' then 1 end) as unused,
+        count(case when sent_at is null and status <> 'rejected' and not is_replaced then 1 end)
+            as unused,
+        count(case when is_replaced then 1 end) as replaced_versions,
+        count(case when sent_by = 'ai' and revision_round > 0 then 1 end) as rescued_by_revision,
         count(case when booked_within_30d then 1 end) as booked_within_30d,
         count(case when is_pending then 1 end) as pending,
         count(case when sent_by = 'ai' and arm = 'AI_AUTO_SEND' then 1 end) * 1.0

@@ -14,6 +14,8 @@ renamed as (
         confidence,
         safe_to_send,
         evaluation_reason,
+        previous_draft_id,
+        revision_round,
         created_at,
         updated_at
     from source

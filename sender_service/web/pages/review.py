@@ -184,7 +184,7 @@ def send(draft_id: str) -> Response:
 @bp.post("/review/<draft_id>/reject")
 def reject(draft_id: str) -> Response:
     draft = _authorised(draft_id)
-    status = reject_draft(database_url(), draft.id)
+    status = reject_draft(database_url(), draft.id, caller().user_id)
     if status is None:
         flash("Draft rejected; the lead stays with you.", "success")
     else:
