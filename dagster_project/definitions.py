@@ -1,28 +1,22 @@
-"""The Dagster code location: replication into DuckDB, its checks, dbt, the published warehouse,
-and the weekly exports read from it."""
+"""The Dagster code location: replication into DuckDB, its checks, dbt, the published warehouse
+(`warehouse_definitions`), and the weekly exports read from it."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from dagster_project.assets.dbt import dbt_build
 from dagster_project.assets.exports import weekly_exports
-from dagster_project.assets.publish import published_warehouse
-from dagster_project.assets.replication import replicate_postgres
-from dagster_project.checks import raw_matches_postgres
-from dagster_project.dbt_project import dbt_resource
-from dagster_project.jobs import warehouse_job, weekly_exports_job
-from dagster_project.resources import ExportsResource, WarehouseResource
+from dagster_project.jobs import weekly_exports_job
+from dagster_project.resources import ExportsResource
 from dagster_project.schedules import warehouse_every_15_minutes, weekly_exports_hourly
+from dagster_project.warehouse_definitions import warehouse_defs
 
-defs = dg.Definitions(
-    assets=[replicate_postgres, dbt_build, published_warehouse, weekly_exports],
-    asset_checks=[raw_matches_postgres],
-    jobs=[warehouse_job, weekly_exports_job],
-    schedules=[warehouse_every_15_minutes, weekly_exports_hourly],
-    resources={
-        "warehouse": WarehouseResource(),
-        "dbt": dbt_resource(),
-        "exports": ExportsResource(),
-    },
+defs = dg.Definitions.merge(
+    warehouse_defs,
+    dg.Definitions(
+        assets=[weekly_exports],
+        jobs=[weekly_exports_job],
+        schedules=[warehouse_every_15_minutes, weekly_exports_hourly],
+        resources={"exports": ExportsResource()},
+    ),
 )
