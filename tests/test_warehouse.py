@@ -258,11 +258,13 @@ def test_time_dependent_marts_are_rebuilt_once_their_build_is_an_hour_old(
     seed(db_url, leads=20)
     assert refresh(cli_runner).exit_code == 0
     assert "no run started" in refresh(cli_runner).output
-    # The last dbt build two hours back: `draft_outcomes.pending` may have moved with the clock.
+    # That build and the copy before it two hours back: no table changed since, but
+    # `draft_outcomes.pending` may have moved with the clock.
     with duckdb.connect(str(WarehouseFiles(warehouse_env).build)) as con:
         con.execute(
             "update raw._build_state set done_at = done_at - interval 2 hours where step = 'dbt'"
         )
+        con.execute("update raw._replication_state set changed_at = changed_at - interval 2 hours")
     stale = refresh(cli_runner)
     assert stale.exit_code == 0, stale.output
     assert "1 time-dependent tables (last built over an hour ago)" in stale.output
