@@ -59,7 +59,9 @@ def _event_line(event: Any, quiet_checks: int) -> str | None:
         meta = {k: getattr(v, "value", v) for k, v in observation.metadata.items()}
         if "status" not in meta:
             return None
-        test = str(meta.get("unique_id", "a dbt test")).split(".")[-2]
+        # test.<project>.<name>[.<hash>]
+        unique_id = str(meta.get("unique_id", "test.?.a dbt test"))
+        test = unique_id.split(".")[2] if unique_id.count(".") >= 2 else unique_id
         return f"  {observation.asset_key.to_user_string()} {str(meta['status']).upper()}: {test}"
     if kind == "ASSET_CHECK_EVALUATION":
         verdict = "passed" if data.passed else "FAILED"
