@@ -11,7 +11,13 @@ version of the dbt project, and when the file was last published. With the table
   changed) and the tests tagged `full_build_only` (staging keys, which the replication's asset
   checks already prove); views read `raw` as it is and seeds have not changed, so neither is
   rebuilt, nor are tests that read an unbuilt node (dbt drops a test with an excluded parent);
-- nothing at all when no table changed: the marts are those of the last build.
+- nothing at all when no table changed: the marts are those of the last build, except the
+  models tagged `time_dependent` (they read the clock, as `draft_outcomes.pending` does): those
+  are rebuilt with any incremental build, and on their own once the last build is an hour old.
+
+An incremental build excludes what it keeps with `--indirect-selection cautious`: a test is
+dropped only when every node it reads is kept, so a relationship test from a rebuilt mart to a
+kept model still runs.
 
 The publish is skipped when nothing changed in the working copy since the last publish.
 """
@@ -21,7 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from graphlib import TopologicalSorter
 from typing import Any
 
@@ -37,6 +43,9 @@ PUBLISH_STEP = "publish"
 # Dropped on an incremental build: unit tests (logic, unchanged with the project) and the
 # tests whose invariant the replication checks already prove each run.
 INCREMENTAL_EXCLUDES = ("resource_type:unit_test", "tag:full_build_only")
+# Models that read the clock: rebuilt when their last build is older than this, changes or not.
+TIME_DEPENDENT = "time_dependent"
+TIME_DEPENDENT_MAX_AGE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -79,9 +88,20 @@ def _manifest() -> dict[str, Any]:
     return manifest
 
 
-def _unaffected(manifest: dict[str, Any], changed: list[str]) -> tuple[list[dict[str, Any]], int]:
+def _time_dependent(manifest: dict[str, Any]) -> set[str]:
+    return {
+        uid
+        for uid, node in manifest["nodes"].items()
+        if node["resource_type"] == "model" and TIME_DEPENDENT in node["config"].get("tags", [])
+    }
+
+
+def _unaffected(
+    manifest: dict[str, Any], changed: list[str], clock_stale: bool
+) -> tuple[list[dict[str, Any]], int]:
     """The models and seeds an incremental build leaves alone (upstream first), and how many
-    tables it builds."""
+    tables it builds: those downstream of `changed`, plus the time-dependent ones when any
+    other is rebuilt or `clock_stale`."""
     children: dict[str, list[str]] = manifest["child_map"]
     queue = [uid for uid, source in manifest["sources"].items() if source["name"] in set(changed)]
     downstream: set[str] = set()
@@ -97,6 +117,8 @@ def _unaffected(manifest: dict[str, Any], changed: list[str]) -> tuple[list[dict
         if nodes.get(uid, {}).get("resource_type") == "model"
         and nodes[uid]["config"]["materialized"] != "view"
     }
+    if rebuilt or clock_stale:
+        rebuilt |= _time_dependent(manifest)
     order = TopologicalSorter(manifest["parent_map"]).static_order()
     kept = [
         nodes[uid]
@@ -120,19 +142,22 @@ def plan_dbt(con: duckdb.DuckDBPyConnection, *, full: bool) -> DbtPlan:
         )
         return DbtPlan(["build"], f"full build ({reason})", checksum, kept=[])
     changed = replication.changed_since(con, last[0])
-    kept, rebuilt = _unaffected(_manifest(), changed)
+    clock_stale = now(con) - last[0] > TIME_DEPENDENT_MAX_AGE
+    kept, rebuilt = _unaffected(_manifest(), changed, clock_stale)
     if not rebuilt:
         reason = "no table the marts read changed since the last build"
         return DbtPlan(None, reason, checksum, kept)
-    # An exclusion, not a selection: dagster-dbt adds the job's own `--select fqn:*`, and dbt
-    # takes the union of every `--select`, while `--exclude` applies after it.
-    excluded = [*INCREMENTAL_EXCLUDES, *(node["name"] for node in kept)]
-    return DbtPlan(
-        ["build", "--exclude", " ".join(excluded)],
-        f"{rebuilt} tables downstream of {', '.join(changed)} (changed since the last build)",
-        checksum,
-        kept,
+    reason = (
+        f"{rebuilt} tables downstream of {', '.join(changed)} (changed since the last build)"
+        if changed
+        else f"{rebuilt} time-dependent tables (last built over an hour ago)"
     )
+    # An exclusion, not a selection: dagster-dbt adds the job's own `--select fqn:*`, and dbt
+    # takes the union of every `--select`, while `--exclude` applies after it. Cautious: a
+    # test is excluded only with all of its parents.
+    excluded = [*INCREMENTAL_EXCLUDES, *(node["name"] for node in kept)]
+    args = ["build", "--exclude", " ".join(excluded), "--indirect-selection", "cautious"]
+    return DbtPlan(args, reason, checksum, kept)
 
 
 def now(con: duckdb.DuckDBPyConnection) -> datetime:

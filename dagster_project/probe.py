@@ -1,7 +1,8 @@
 """Whether a refresh has anything to do, answered before Dagster is even imported.
 
 `replyline warehouse refresh` asks first: when every table is unchanged since the last run
-(the replication's own plan, in one Postgres snapshot), each `raw` table still counts what
+(the replication's own plan, in one Postgres snapshot; rows re-read inside the overlap count
+as unchanged when `raw` holds them in the same version), each `raw` table still counts what
 Postgres did then, the dbt project is the one last built and the working copy is published,
 a run would copy, build and publish nothing, so none is started. Costs a lock, one Postgres
 query and a few DuckDB reads, against a Dagster run's seconds of start-up and event writes.
@@ -9,15 +10,10 @@ query and a few DuckDB reads, against a Dagster run's seconds of start-up and ev
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from filelock import FileLock, Timeout
 
 from dagster_project import build_state, replication, warehouse
 from sender_service.db.models import REPLICATED_TABLES
-
-# As the warehouse resource's default overlap (`overlap_seconds`).
-OVERLAP = timedelta(seconds=300)
 
 
 def up_to_date(files: warehouse.WarehouseFiles, source_url: str) -> bool:
@@ -34,7 +30,7 @@ def up_to_date(files: warehouse.WarehouseFiles, source_url: str) -> bool:
         con = warehouse.connect(files.build, source_url)
         try:
             return (
-                replication.all_unchanged(con, REPLICATED_TABLES, OVERLAP)
+                replication.all_unchanged(con, REPLICATED_TABLES, replication.DEFAULT_OVERLAP)
                 and build_state.plan_dbt(con, full=False).args is None
                 and build_state.publish_needed(con) is None
             )

@@ -2,8 +2,8 @@
 
 A Dagster logger that turns the run's events (step started or failed, table copied, model
 built, check evaluated) into short lines, instead of the console logger's full event stream.
-dbt's tests are many: the ones that pass are counted on their step's last line, the ones that
-fail get a line each.
+dbt's tests (observations on the models they read) are many: the ones that pass are counted
+on their step's last line, the ones that fail get a line each.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ NOTE = "» "
 def _event_line(event: Any, quiet_checks: int) -> str | None:
     kind = event.event_type_value
     data = event.event_specific_data
-    passed = f", {quiet_checks} checks passed" if quiet_checks else ""
+    passed = f", {quiet_checks} dbt tests passed" if quiet_checks else ""
     if kind == "STEP_START":
         return f"{event.step_key}: started"
     if kind == "STEP_SUCCESS":
@@ -54,6 +54,15 @@ def _event_line(event: Any, quiet_checks: int) -> str | None:
         if "Execution Duration" in meta:  # a dbt model or seed
             return f"  {name}: built ({meta['Execution Duration']:.2f}s)"
         return f"  {name}: materialized"
+    if kind == "ASSET_OBSERVATION":  # a dbt test that did not pass (passes are counted)
+        observation = data.asset_observation
+        meta = {k: getattr(v, "value", v) for k, v in observation.metadata.items()}
+        if "status" not in meta:
+            return None
+        # test.<project>.<name>[.<hash>]
+        unique_id = str(meta.get("unique_id", "test.?.a dbt test"))
+        test = unique_id.split(".")[2] if unique_id.count(".") >= 2 else unique_id
+        return f"  {observation.asset_key.to_user_string()} {str(meta['status']).upper()}: {test}"
     if kind == "ASSET_CHECK_EVALUATION":
         verdict = "passed" if data.passed else "FAILED"
         about = data.description or data.check_name
@@ -61,30 +70,36 @@ def _event_line(event: Any, quiet_checks: int) -> str | None:
     return None
 
 
-def _is_quiet_pass(event: Any) -> bool:
-    """A passing check without a description: a dbt test, counted rather than printed."""
-    if event.event_type_value != "ASSET_CHECK_EVALUATION":
-        return False
-    data = event.event_specific_data
-    return bool(data.passed) and not data.description
+def _passed_dbt_test(event: Any) -> str | None:
+    """The unique id of the dbt test a passing test's observation reports, else None.
+
+    A test reading two models (a relationship) is observed on each: counted once."""
+    if event.event_type_value != "ASSET_OBSERVATION":
+        return None
+    metadata = event.event_specific_data.asset_observation.metadata
+    status, unique_id = metadata.get("status"), metadata.get("unique_id")
+    if status is None or getattr(status, "value", status) != "pass":
+        return None
+    return str(getattr(unique_id, "value", unique_id))
 
 
 class _ProgressHandler(logging.Handler):
     def __init__(self, echo: Callable[[str], None]) -> None:
         super().__init__(logging.DEBUG)
         self.echo = echo
-        self.quiet_checks = 0
+        self.passed_tests: set[str] = set()
 
     def emit(self, record: logging.LogRecord) -> None:
         meta = getattr(record, "dagster_meta", {})
         event = meta.get("dagster_event")
-        if event is not None and _is_quiet_pass(event):
-            self.quiet_checks += 1
+        passed = _passed_dbt_test(event) if event is not None else None
+        if passed is not None:
+            self.passed_tests.add(passed)
             line = None
         elif event is not None:
-            line = _event_line(event, self.quiet_checks)
+            line = _event_line(event, len(self.passed_tests))
             if event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE"):
-                self.quiet_checks = 0
+                self.passed_tests = set()
         elif str(meta.get("orig_message", "")).startswith(NOTE):
             message = str(meta["orig_message"]).removeprefix(NOTE)
             line = f"{meta.get('step_key') or 'run'}: {message}"

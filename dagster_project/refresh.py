@@ -33,9 +33,11 @@ def run_refresh(
     settings: Settings, *, full: bool, echo: Callable[[str], None], trigger: str
 ) -> RefreshOutcome:
     ensure_manifest()  # before the definitions load: they are built from the manifest
-    from dagster_project.definitions import defs
+    # The warehouse's definitions alone: the exports' report libraries are not needed here.
+    from dagster_project.warehouse_definitions import warehouse_defs
 
-    job = defs.resolve_job_def("warehouse").with_logger_defs({"progress": progress_logger(echo)})
+    job = warehouse_defs.resolve_job_def("warehouse")
+    job = job.with_logger_defs({"progress": progress_logger(echo)})
     # dagster-dbt echoes every dbt event to stdout; the progress lines say what matters.
     dbt_console = io.StringIO()
     with (

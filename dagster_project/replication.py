@@ -36,6 +36,8 @@ import duckdb
 from sender_service.db.models import RowDeletion
 
 STATE_TABLE = "raw._replication_state"
+# How far before the watermark a run re-reads (see above); the warehouse resource's default.
+DEFAULT_OVERLAP = timedelta(minutes=5)
 DELETE_LOG = RowDeletion.__tablename__
 
 # Secrets stay in Postgres: analysts can read the warehouse, and none of these is analytics.
@@ -258,6 +260,14 @@ def _source_fingerprints(
     return {r[0]: Fingerprint(int(r[1]), int(r[2])) for r in rows}
 
 
+def _source_counts(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, int]:
+    """Postgres's row count of `tables`, in one query."""
+    if not tables:
+        return {}
+    parts = [f"select '{t}'::text, count(*) from public.{_ident(t)}" for t in tables]
+    return {r[0]: int(r[1]) for r in con.execute(_pg_query(" union all ".join(parts))).fetchall()}
+
+
 def warehouse_fingerprints(
     con: duckdb.DuckDBPyConnection, tables: Iterable[str]
 ) -> dict[str, Fingerprint]:
@@ -432,21 +442,70 @@ def _survey(
     return _Survey(horizon, columns, states, raw_columns, since, activity)
 
 
+def _already_copied(
+    con: duckdb.DuckDBPyConnection, table: str, since: datetime, activity: _Activity
+) -> bool:
+    """Whether every row changed after `since` is in `raw` in the same version, and every row
+    deleted after it is gone: what an incremental copy would re-read is no change. Reads ids
+    and `updated_at` only, of the rows inside the overlap."""
+    target = f"raw.{_ident(table)}"
+    if activity.deleted_since:
+        row = con.execute(
+            f"select count(*) from {target} where id in ("
+            + _pg_query(
+                f"select row_id from {DELETE_LOG} where table_name = '{table}'"
+                f" and row_id is not null and deleted_at > {_ts(since)}"
+            )
+            + ")"
+        ).fetchone()
+        if row is None or row[0]:
+            return False
+    if activity.last_change is not None and activity.last_change > since:
+        row = con.execute(
+            "select count(*) from ("
+            + _pg_query(
+                f"select id, updated_at from public.{_ident(table)} where updated_at > {_ts(since)}"
+            )
+            + f") c where not exists (select 1 from {target} t"
+            " where t.id = c.id and t.updated_at = c.updated_at)"
+        ).fetchone()
+        if row is None or row[0]:
+            return False
+    return True
+
+
 def all_unchanged(
     con: duckdb.DuckDBPyConnection, tables: Iterable[str], overlap: timedelta
 ) -> bool:
     """Whether a run now would find every table unchanged, its copy counting what Postgres did
     at the last run (so a row lost in `raw` since is not taken for nothing to do). Writes
-    nothing: the probe `replyline warehouse refresh` makes before starting a run."""
+    nothing: the probe `replyline warehouse refresh` makes before starting a run.
+
+    Rows changed inside the overlap window are re-read by every run for `overlap` after a
+    change; when they are all in `raw` already (same `updated_at`), and Postgres still counts
+    the rows it did, the table has not moved either."""
     tables = list(tables)
     ensure_schema(con)
     con.execute("begin transaction")
     try:
         survey = _survey(con, tables, overlap, Phases())
-        if any(survey.plan(t, full=False)[0].mode != "unchanged" for t in tables):
-            return False
+        reread = []
+        for table in tables:
+            mode = survey.plan(table, full=False)[0].mode
+            if mode == "full":
+                return False
+            if mode == "incremental":
+                since = survey.since[table]
+                assert since is not None
+                if not _already_copied(con, table, since, survey.activity[table]):
+                    return False
+                reread.append(table)
         counts = _counts(con, tables)
-        return all(counts[t] == survey.states[t].source.rows for t in tables)
+        if not all(counts[t] == survey.states[t].source.rows for t in tables):
+            return False
+        return all(
+            n == survey.states[t].source.rows for t, n in _source_counts(con, reread).items()
+        )
     finally:
         con.execute("rollback")
 
@@ -456,7 +515,7 @@ def replicate(
     tables: Iterable[str],
     *,
     full: bool = False,
-    overlap: timedelta = timedelta(minutes=5),
+    overlap: timedelta = DEFAULT_OVERLAP,
     phases: Phases | None = None,
 ) -> list[TableResult]:
     """Copy `tables` from the attached Postgres `pg` into `raw`, all or nothing."""

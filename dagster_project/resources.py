@@ -12,7 +12,7 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from dagster_project import warehouse
+from dagster_project import replication, warehouse
 from sender_service.db.engine import resolve_database_url
 from sender_service.settings import Settings, load_settings
 
@@ -29,7 +29,7 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
     warehouse_path: str | None = None
     database_url: str | None = None
     lock_timeout_seconds: float = 900.0
-    overlap_seconds: float = 300.0
+    overlap_seconds: float = replication.DEFAULT_OVERLAP.total_seconds()
 
     @property
     def files(self) -> warehouse.WarehouseFiles:

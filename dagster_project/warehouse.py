@@ -17,7 +17,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources import files as package_files
@@ -138,6 +138,16 @@ def publish(files: WarehouseFiles) -> float:
     finally:
         tmp.unlink(missing_ok=True)
     return time.perf_counter() - started
+
+
+def confirm_current(files: WarehouseFiles) -> None:
+    """Mark the published file current as of now when a refresh found nothing to change.
+
+    Its modification time is the warehouse's age for `replyline doctor` and the "as of" readers
+    show: without this, a quiet night with no new replies would look like a broken refresh.
+    """
+    with suppress(FileNotFoundError):
+        os.utime(files.published)
 
 
 def open_published(path: Path) -> duckdb.DuckDBPyConnection:

@@ -50,6 +50,7 @@ def published_warehouse(
         )
         if needed is None:
             context.log.info(f"{NOTE}nothing changed since the last publish; file left as it is")
+            files.confirm_current(warehouse.files)
             return
         started = build_state.now(con)
         con.execute("checkpoint")

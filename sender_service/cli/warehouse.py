@@ -25,7 +25,7 @@ def refresh(full: bool) -> None:
     another refresh runs. Starts no run when nothing changed since the last one.
     """
     from dagster_project.probe import up_to_date
-    from dagster_project.warehouse import WarehouseFiles
+    from dagster_project.warehouse import WarehouseFiles, confirm_current
 
     settings = settings_or_fail()
     url = database_url()  # a bad DATABASE_URL fails here in one line; starts the embedded server
@@ -35,6 +35,7 @@ def refresh(full: bool) -> None:
         f"warehouse refresh ({'full' if full else 'incremental'}) → {settings.warehouse_path}"
     )
     if not full and up_to_date(WarehouseFiles(settings.warehouse_path), url):
+        confirm_current(WarehouseFiles(settings.warehouse_path))
         click.echo(
             "nothing changed since the last refresh (no table moved, marts built, file"
             f" published): no run started, done in {time.perf_counter() - started:.1f}s"
