@@ -6,6 +6,7 @@ lead has booked, which link to offer — and never compares a provider's name it
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -16,10 +17,27 @@ if TYPE_CHECKING:
     from sender_service.booking_sync.reconcile import Reconciler
 
 
+@dataclass(frozen=True)
+class CredentialGap:
+    """Something the workspace's booking provider needs that is not set: a stored secret
+    (`secret`, its name) or a workspace setting (`option`, the `workspace update` flag)."""
+
+    what: str
+    secret: str | None = None
+    option: str | None = None
+
+
 class _Provider(Protocol):
+    @property
+    def label(self) -> str: ...
+
     # GHL matches appointments to leads by its own contact id, so leads need one.
     @property
     def keeps_contacts(self) -> bool: ...
+
+    def credential_gaps(
+        self, workspace: Workspace, secrets: Collection[str]
+    ) -> list[CredentialGap]: ...
 
     def has_booking(self, lead: Lead) -> bool: ...
 
@@ -42,6 +60,17 @@ def _full_name(lead: Lead) -> str:
 @dataclass(frozen=True)
 class _GoHighLevel:
     keeps_contacts: bool = True
+    label: str = "GoHighLevel"
+
+    def credential_gaps(
+        self, workspace: Workspace, secrets: Collection[str]
+    ) -> list[CredentialGap]:
+        gaps = []
+        if not workspace.ghl_location_id:
+            gaps.append(CredentialGap("location id", option="--ghl-location-id ID"))
+        if "ghl_api_key" not in secrets:
+            gaps.append(CredentialGap("API key", secret="ghl_api_key"))
+        return gaps
 
     def reconciler(self) -> Reconciler:
         from sender_service.booking_sync.reconcile import GHLReconciler
@@ -67,6 +96,15 @@ class _GoHighLevel:
 @dataclass(frozen=True)
 class _Calendly:
     keeps_contacts: bool = False
+    label: str = "Calendly"
+
+    def credential_gaps(
+        self, workspace: Workspace, secrets: Collection[str]
+    ) -> list[CredentialGap]:
+        # Without the signing key no invitee webhook can be verified, so none is believed.
+        if "calendly_signing_key" not in secrets:
+            return [CredentialGap("webhook signing key", secret="calendly_signing_key")]
+        return []
 
     def reconciler(self) -> Reconciler:
         from sender_service.booking_sync.reconcile import CalendlyReconciler
@@ -125,3 +163,13 @@ def keeps_provider_contacts(workspace: Workspace) -> bool:
 def reconciler(workspace: Workspace) -> Reconciler:
     """How to ask the workspace's provider about a lead's bookings."""
     return _provider(workspace).reconciler()
+
+
+def provider_label(workspace: Workspace) -> str:
+    """The workspace's booking provider as people name it."""
+    return _provider(workspace).label
+
+
+def credential_gaps(workspace: Workspace, secrets: Collection[str]) -> list[CredentialGap]:
+    """What the workspace's provider needs and lacks, given the names of its stored secrets."""
+    return _provider(workspace).credential_gaps(workspace, secrets)

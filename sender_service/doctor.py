@@ -21,6 +21,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from sender_service import booking
 from sender_service.db.engine import session_scope
 from sender_service.db.models import Job, WebhookDelivery, Workspace, WorkspaceSecret
 from sender_service.freshness import REFRESH_EVERY, STALE_AFTER
@@ -323,36 +324,25 @@ def _workspace(
                 f"replyline slack check --workspace {wid} explains each step",
             )
 
-    # Booking provider credentials.
-    if ws.booking_provider == "CALENDLY":
-        if "calendly_signing_key" not in names:
-            yield finding(
-                "FAIL",
-                "booking",
-                "no Calendly webhook signing key: bookings cannot be verified",
-                set_secret("calendly_signing_key"),
-            )
-        else:
-            yield finding("OK", "booking", "Calendly signing key stored")
-    else:
-        missing = [
-            what
-            for what, present in (
-                ("location id", bool(ws.ghl_location_id)),
-                ("API key", "ghl_api_key" in names),
-            )
-            if not present
+    # Booking provider credentials: what the provider needs is booking.py's to know.
+    label = booking.provider_label(ws)
+    gaps = booking.credential_gaps(ws, names)
+    if gaps:
+        fixes = [
+            f"replyline workspace update --workspace {wid} {gap.option}"
+            if gap.option
+            else set_secret(gap.secret or "")
+            for gap in gaps
         ]
-        if missing:
-            yield finding(
-                "FAIL",
-                "booking",
-                f"GoHighLevel {' and '.join(missing)} missing",
-                f"replyline workspace update --workspace {wid} --ghl-location-id ID; "
-                + set_secret("ghl_api_key"),
-            )
-        else:
-            yield finding("OK", "booking", f"GoHighLevel location {ws.ghl_location_id} and key")
+        yield finding(
+            "FAIL",
+            "booking",
+            f"{label} {' and '.join(gap.what for gap in gaps)} missing: bookings cannot be "
+            "matched or verified",
+            "; ".join(fixes),
+        )
+    else:
+        yield finding("OK", "booking", f"{label} credentials stored")
 
 
 def _platform_answers(

@@ -16,13 +16,14 @@ import atexit
 import os
 import select
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import psycopg
 
 _MAX_IDLE: Final = 16
+T = TypeVar("T")
 _lock = threading.Lock()
 _idle: dict[tuple[int, str], list[psycopg.Connection[Any]]] = {}
 
@@ -50,6 +51,26 @@ def connection(url: str) -> Iterator[psycopg.Connection[Any]]:
             idle.append(conn)
             return
     conn.close()
+
+
+def run(url: str, statement: Callable[[psycopg.Connection[Any]], T]) -> T:
+    """`statement` on a pooled connection, once more on a new one if the connection fails.
+
+    `pg_terminate_backend` returns before the server's goodbye reaches the socket, so an ended
+    connection can pass the checkout's look and fail on its first statement. The other idle
+    connections were most likely ended with it: they are dropped, and the retry connects
+    afresh. Only for statements that are safe to run twice (idempotent ingest).
+    """
+    try:
+        with connection(url) as conn:
+            return statement(conn)
+    except psycopg.OperationalError:
+        with _lock:
+            stale = _idle.pop((os.getpid(), url), [])
+        for conn in stale:
+            conn.close()
+        with connection(url) as conn:
+            return statement(conn)
 
 
 def _alive(conn: psycopg.Connection[Any]) -> bool:

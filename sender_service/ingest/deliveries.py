@@ -87,8 +87,8 @@ def _receive(url: str, entry: journal.Entry, target: Target) -> Outcome:
         return outcome
     try:
         if isinstance(reading, Event):
-            with pool.connection(url) as conn:
-                stored = store_event_fast(conn, entry, reading)
+            # Idempotent (a redelivery is a duplicate), so a blip may retry it.
+            stored = pool.run(url, lambda conn: store_event_fast(conn, entry, reading))
             if stored is not None:
                 if stored.job_kind is not None:
                     notifier.wake(url, stored.job_kind)

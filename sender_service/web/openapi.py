@@ -533,6 +533,44 @@ def openapi_document() -> dict[str, Any]:
                     _header("x-wh-signature"),
                 ],
             ),
+            "/slack/interactions": {
+                "post": {
+                    "summary": "Receive the review DM's buttons and forms from Slack",
+                    "description": "X-Slack-Request-Timestamp must be within 5 minutes and "
+                    "X-Slack-Signature (v0=<hex HMAC-SHA256 of 'v0:<timestamp>:<raw body>'> "
+                    "under a workspace's slack_signing_secret) must verify before the body is "
+                    "parsed. Approve, Reject, a submitted Edit and a Regenerate are queued as "
+                    "one job per click or form (Slack's retries add nothing); Edit and "
+                    "Regenerate open their form at once.",
+                    "parameters": [
+                        _header("X-Slack-Request-Timestamp"),
+                        _header("X-Slack-Signature"),
+                        _header("X-Slack-Retry-Num"),
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["payload"],
+                                    "properties": {"payload": {"type": "string"}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Taken (or not ours to act on); for an empty "
+                            "edited reply, Slack's `response_action: errors` keeps the form open"
+                        },
+                        "400": _error("No JSON `payload`, or not a Slack interaction"),
+                        "401": _error("Missing, stale or wrong Slack signature; body not parsed"),
+                        "404": _error("The draft is not one of the signing workspace's"),
+                        "502": _error("Slack did not open the form"),
+                    },
+                }
+            },
             "/api/drafts/{draft_id}/send": _draft_action(
                 "Send a draft as the setter (optionally edited) through the system sender",
                 _status("sent", message_id=_UUID),
