@@ -30,6 +30,8 @@ DRAFTED_SENTIMENTS: Final[frozenset[str]] = POSITIVE_SENTIMENTS | {"Follow Up"}
 MEETING_REQUESTED_SENTIMENTS: Final[frozenset[str]] = frozenset(
     {"Meeting Requested", "Call Requested"}
 )
+# A lead saying no: after the AI answered them, the workspace may want to know at once.
+NEGATIVE_SENTIMENTS: Final[frozenset[str]] = frozenset({"Not Interested", "Blacklist"})
 
 APPOINTMENT_STATUSES: Final[tuple[str, ...]] = ("confirmed", "canceled", "showed", "noshow")
 

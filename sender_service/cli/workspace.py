@@ -22,6 +22,7 @@ from sender_service.cli.lookups import workspace_or_fail
 from sender_service.credentials import CredentialError, cipher, store_secret
 from sender_service.db.engine import session_scope
 from sender_service.db.models import (
+    ALERT_KINDS,
     BOOKING_PROVIDERS,
     EMAIL_PLATFORMS,
     MAX_REVISIONS_LIMIT,
@@ -99,6 +100,32 @@ def _domains(ctx: click.Context, param: click.Parameter, value: str | None) -> l
     return list(dict.fromkeys(hosts))
 
 
+def _channel(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A Slack channel id (C0123ABCD) or name (#deals)."""
+    if value is None:
+        return None
+    channel = value.strip()
+    if not channel or any(ch.isspace() for ch in channel):
+        raise click.BadParameter(f"{value!r} is not a Slack channel (give its id or #name)")
+    return channel
+
+
+def _alert_kinds(ctx: click.Context, param: click.Parameter, value: str | None) -> list[str] | None:
+    """`meeting_requested,call_requested` → those kinds; `off` → none (alerts stop)."""
+    if value is None:
+        return None
+    if value.strip().lower() == "off":
+        return []
+    kinds = [k.strip().lower() for k in value.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in ALERT_KINDS]
+    if unknown or not kinds:
+        raise click.BadParameter(
+            f"unknown alert {', '.join(unknown) or repr(value)} "
+            f"(choose from {', '.join(ALERT_KINDS)}, or off)"
+        )
+    return list(dict.fromkeys(kinds))
+
+
 # Options shared by create and update: (flag, column, validator).
 _FIELD_OPTIONS: tuple[tuple[str, str, Callable[..., Any]], ...] = (
     ("--timezone", "timezone", _timezone),
@@ -169,6 +196,9 @@ def workspace_view(workspace: Workspace) -> dict[str, Any]:
         "max_sms_chars": workspace.max_sms_chars,
         "business_hours": f"{workspace.business_hours_start}-{workspace.business_hours_end}",
         "max_revisions": workspace.max_revisions,
+        "alerts_channel": workspace.alerts_channel,
+        "alerts": list(workspace.alerts_kinds or []),
+        "alerts_digest": workspace.alerts_digest,
     }
 
 
@@ -210,10 +240,24 @@ def create(name: str, booking_provider: str, as_json: bool, **fields: Any) -> No
 @click.option(
     "--business-hours", callback=_hours, help="Setters' hours, e.g. 9-17 (local, Mon-Fri)."
 )
+@click.option("--alerts-channel", callback=_channel, help="The Slack channel alerts go to.")
+@click.option(
+    "--alerts",
+    "alerts_kinds",
+    callback=_alert_kinds,
+    help=f"Replies to post to the alerts channel: some of {','.join(ALERT_KINDS)}; off to stop.",
+)
+@click.option(
+    "--alerts-digest",
+    type=click.Choice(["daily", "off"]),
+    help="daily: one post a day listing the alerts instead of one post each; off: one each.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the workspace as JSON.")
 def update(workspace_id: str, as_json: bool, **fields: Any) -> None:
     """Change a workspace's settings; options not given stay as they are."""
     values = {k: v for k, v in fields.items() if v is not None}
+    if values.get("alerts_digest") == "off":
+        values["alerts_digest"] = None
     if "business_hours" in values:
         start, end = values.pop("business_hours").split("-")
         values["business_hours_start"], values["business_hours_end"] = int(start), int(end)
@@ -226,6 +270,8 @@ def update(workspace_id: str, as_json: bool, **fields: Any) -> None:
         _default_platform_url(values, ws)
         for column, value in values.items():
             setattr(ws, column, value)
+        if ws.alerts_kinds and not ws.alerts_channel:
+            raise CommandError("alerts need a channel: give --alerts-channel too")
         session.flush()
         session.refresh(ws)
         view = workspace_view(ws)

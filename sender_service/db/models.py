@@ -65,6 +65,12 @@ MAX_REVISIONS_LIMIT: Final = 3
 GUARD_RULES: Final = ("link", "contact", "pricing", "placeholder", "language", "length", "echo")
 ENROLLMENT_STATUSES: Final = ("active", "completed", "stopped")
 NOTIFICATION_STATUSES: Final = ("pending", "sent", "failed")
+# Replies a workspace may have posted to its alerts channel (`notify.alerts`).
+ALERT_KINDS: Final = ("meeting_requested", "call_requested", "negative_after_ai")
+ALERT_DIGESTS: Final = ("daily",)
+# An alert row: `pending` → `posting` (claimed, Slack being called) → `sent`; `suppressed` when
+# the lead had an alert within the hour; `digest` waits for the day's digest post.
+ALERT_STATUSES: Final = ("pending", "posting", "sent", "suppressed", "digest")
 WEBHOOK_PROVIDERS: Final = (*EMAIL_PLATFORMS, "ghl", "calendly")
 # What became of a journaled delivery: `held` waits for a replay (or `discarded`); `stale` is a
 # Calendly delivery refused for its old signature, `reconciled` once its booking was fetched.
@@ -138,6 +144,7 @@ class Workspace(Timestamped, Base):
         CheckConstraint(
             f"max_revisions between 0 and {MAX_REVISIONS_LIMIT}", name="max_revisions_range"
         ),
+        one_of("alerts_digest", ALERT_DIGESTS, nullable=True),
     )
 
     name: Mapped[str] = mapped_column(Text)
@@ -173,6 +180,13 @@ class Workspace(Timestamped, Base):
     business_hours_end: Mapped[int] = mapped_column(SmallInteger, server_default=text("17"))
     # Rewrites the AI may try when the evaluator says one can fix a draft (`pipeline.revision`).
     max_revisions: Mapped[int] = mapped_column(SmallInteger, server_default=text("2"))
+    # Channel alerts for some replies (`notify.alerts`): none while no channel or no kinds;
+    # `alerts_digest` 'daily' trades the immediate posts for one post a day.
+    alerts_channel: Mapped[str | None] = mapped_column(Text)
+    alerts_kinds: Mapped[list[str]] = mapped_column(
+        ARRAY(Text), server_default=text("'{}'::text[]")
+    )
+    alerts_digest: Mapped[str | None] = mapped_column(String(8))
 
 
 class WorkspaceSecret(Timestamped, Base):
@@ -560,6 +574,29 @@ class Notification(Timestamped, Base):
     sent_at: Mapped[datetime | None]
 
 
+class ReplyAlert(Timestamped, Base):
+    """One alert-worthy reply. The hour's limit per lead is checked under the lead's row lock,
+    so two workers never both post for one lead."""
+
+    __tablename__ = "reply_alerts"
+    __table_args__ = (
+        one_of("kind", ALERT_KINDS),
+        one_of("status", ALERT_STATUSES),
+        Index("ix_reply_alerts_lead_id_claimed_at", "lead_id", "claimed_at"),
+    )
+
+    workspace_id: Mapped[uuid.UUID] = fk("workspaces.id")
+    lead_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("leads.id", ondelete="CASCADE"))
+    message_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), unique=True
+    )
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    claimed_at: Mapped[datetime | None]
+    slack_channel: Mapped[str | None] = mapped_column(Text)
+    slack_ts: Mapped[str | None] = mapped_column(Text)
+
+
 class Job(Timestamped, Base):
     __tablename__ = "jobs"
     __table_args__ = (
@@ -641,10 +678,11 @@ class WorkerHeartbeat(Timestamped, Base):
 
 TABLES: Final[tuple[str, ...]] = tuple(Base.metadata.tables)
 # What the warehouse copies: every table but the operational bookkeeping (deletions, worker
-# heartbeats) and the raw delivery journal.
+# heartbeats, channel alerts) and the raw delivery journal.
 _NOT_REPLICATED: Final = (
     RowDeletion.__tablename__,
     WorkerHeartbeat.__tablename__,
     WebhookDelivery.__tablename__,
+    ReplyAlert.__tablename__,
 )
 REPLICATED_TABLES: Final[tuple[str, ...]] = tuple(t for t in TABLES if t not in _NOT_REPLICATED)

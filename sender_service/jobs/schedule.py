@@ -8,7 +8,7 @@ however many workers there are, and a restarted worker simply offers the next sl
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from sqlalchemy import select
@@ -19,6 +19,7 @@ from sender_service.db.models import Workspace
 from sender_service.followups.jobs import RUN_DUE_FOLLOWUPS
 from sender_service.ingest.journal_jobs import PRUNE_JOURNAL, REPORT_HELD
 from sender_service.jobs import queue
+from sender_service.notify.alerts import POST_DIGEST
 
 FOLLOWUPS_EVERY_MINUTES: Final = 1
 RECONCILE_EVERY_MINUTES: Final = 15
@@ -48,5 +49,11 @@ def enqueue_periodic(session: Session, now: datetime) -> int:
         added += 1
     day = f"{now:%Y-%m-%d}"
     if queue.enqueue(session, REPORT_HELD, {"day": day}, dedupe_key=f"{REPORT_HELD}:{day}"):
+        added += 1
+    # The alerts digest covers a whole UTC day, so it goes out once that day is over.
+    yesterday = f"{now - timedelta(days=1):%Y-%m-%d}"
+    if queue.enqueue(
+        session, POST_DIGEST, {"day": yesterday}, dedupe_key=f"{POST_DIGEST}:{yesterday}"
+    ):
         added += 1
     return added

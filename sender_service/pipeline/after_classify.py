@@ -1,5 +1,6 @@
-"""What a classified reply sets off beyond the auto-send path: the follow-up sequence, and a
-provider contact for a lead that turned positive (so its appointments can be matched)."""
+"""What a classified reply sets off beyond the auto-send path: the follow-up sequence, a
+provider contact for a lead that turned positive (so its appointments can be matched), and
+the workspace's channel alert."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sender_service.db.models import Lead, Message, Workspace
 from sender_service.definitions import POSITIVE_SENTIMENTS
 from sender_service.followups.enrollment import on_reply
 from sender_service.jobs import queue
+from sender_service.notify import alerts
 
 
 def after_classify(session: Session, message_id: uuid.UUID) -> None:
@@ -22,6 +24,7 @@ def after_classify(session: Session, message_id: uuid.UUID) -> None:
     on_reply(session, message)
     lead = session.get_one(Lead, message.lead_id)
     workspace = session.get_one(Workspace, lead.workspace_id)
+    alerts.record(session, message, workspace)
     if (
         message.sentiment in POSITIVE_SENTIMENTS
         and not lead.ghl_contact_id
