@@ -174,6 +174,44 @@ def test_update_refuses_bad_input(
         assert row is not None and row.name == "Acme" and row.auto_send_enabled
 
 
+def test_alerts_are_set_digested_and_turned_off(db_url: str, cli_runner: CliRunner) -> None:
+    ws = create_workspace(cli_runner, db_url)
+    update = ("workspace", "update", "--workspace", ws["id"], "--json")
+    view = ok_json(
+        run(cli_runner, db_url, *update, "--alerts-channel", "C0123ALERTS",
+            "--alerts", "Meeting_Requested, negative_after_ai")
+    )  # fmt: skip
+    assert view["alerts_channel"] == "C0123ALERTS"
+    assert view["alerts"] == ["meeting_requested", "negative_after_ai"]
+    assert view["alerts_digest"] is None
+    view = ok_json(run(cli_runner, db_url, *update, "--alerts-digest", "daily"))
+    assert view["alerts_digest"] == "daily" and view["alerts_channel"] == "C0123ALERTS"
+    view = ok_json(run(cli_runner, db_url, *update, "--alerts", "off", "--alerts-digest", "off"))
+    assert (view["alerts"], view["alerts_digest"]) == ([], None)
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--alerts-channel", "C1", "--alerts", "meeting,call"], "unknown alert meeting, call"),
+        (["--alerts-channel", "C1", "--alerts", ","], "unknown alert"),
+        (["--alerts-channel", "two words", "--alerts", "call_requested"], "Slack channel"),
+        (["--alerts", "call_requested"], "--alerts-channel"),
+        (["--alerts-digest", "weekly"], "alerts-digest"),
+    ],
+)
+def test_bad_alert_settings_are_refused_and_nothing_changes(
+    db_url: str, cli_runner: CliRunner, args: list[str], fragment: str
+) -> None:
+    ws = create_workspace(cli_runner, db_url)
+    assert_refused(
+        run(cli_runner, db_url, "workspace", "update", "--workspace", ws["id"], *args), fragment
+    )
+    with session_scope(db_url) as session:
+        row = session.get_one(Workspace, uuid.UUID(ws["id"]))
+        assert (row.alerts_channel, row.alerts_kinds, row.alerts_digest) == (None, [], None)
+
+
 def test_rotate_replaces_the_secret(db_url: str, cli_runner: CliRunner) -> None:
     ws = create_workspace(cli_runner, db_url)
     rotated = ok_json(

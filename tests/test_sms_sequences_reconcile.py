@@ -500,15 +500,16 @@ def test_periodic_jobs_are_offered_once_per_slot(
 ) -> None:
     now = datetime(2026, 12, 1, 10, 7, tzinfo=UTC)
     with session_scope(db_url) as session:
-        # Follow-ups, one workspace's reconciliation, the journal's retention and held report.
-        assert schedule.enqueue_periodic(session, now) == 4
+        # Follow-ups, one workspace's reconciliation, the journal's retention, the held report
+        # and the alerts digest of the day before.
+        assert schedule.enqueue_periodic(session, now) == 5
     with session_scope(db_url) as session:
         assert schedule.enqueue_periodic(session, now + timedelta(seconds=40)) == 0
         # The next minute brings the follow-ups again; reconciliation waits for 10:15, the
-        # journal's retention for 11:00 and the held report for tomorrow.
+        # journal's retention for 11:00, the held report and the digest for tomorrow.
         assert schedule.enqueue_periodic(session, now + timedelta(minutes=1)) == 1
         assert schedule.enqueue_periodic(session, now + timedelta(hours=1)) == 3
-        assert schedule.enqueue_periodic(session, now + timedelta(days=1)) == 4
+        assert schedule.enqueue_periodic(session, now + timedelta(days=1)) == 5
     drain(db_url, stubs)  # every kind runs cleanly with nothing to do
 
 

@@ -66,7 +66,8 @@ def alert_kind(session: Session, message: Message) -> str | None:
                 Message.direction == "outbound",
                 Message.sent_by == "ai",
                 Message.delivery_status == "sent",
-                Message.occurred_at <= message.occurred_at,
+                # Answered before this reply reached us (a platform's dates can lag or lie).
+                Message.created_at < message.created_at,
             )
             .limit(1)
         ).first()

@@ -1,0 +1,218 @@
+"""Channel alerts end to end: replies over HTTP to the EmailBison webhook, the real worker,
+Slack reached through slack_sdk on the loopback stub, settings made with the real CLI."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from click.testing import CliRunner
+from sqlalchemy import select, text, update
+
+from sender_service.db.engine import session_scope
+from sender_service.db.models import EmailCampaign, Lead, ReplyAlert
+from sender_service.jobs import queue
+from sender_service.jobs.worker import Worker
+from sender_service.notify.alerts import POST_ALERT, POST_DIGEST
+from sender_service.services import Services
+from tests import emailbison_payloads as eb
+from tests.cli_helpers import run
+from tests.service import Service
+from tests.stubs import Stubs
+
+CHANNEL = "C-ALERTS"
+ALL_KINDS = "meeting_requested,call_requested,negative_after_ai"
+
+
+def drain(db_url: str, setup: dict[str, Any]) -> None:
+    Worker(db_url, services=Services(db_url, setup["settings"])).run(drain=True)
+
+
+def configure(db_url: str, setup: dict[str, Any], *extra: str) -> None:
+    result = run(
+        CliRunner(), db_url, "workspace", "update", "--workspace", str(setup["workspace_id"]),
+        "--alerts-channel", CHANNEL, "--alerts", ALL_KINDS, *extra,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+
+
+def reply(
+    service: Service, setup: dict[str, Any], stubs: Stubs, reply_id: int, sentiment: str, text: str
+) -> None:
+    stubs.llm["sentiment_classification"] = {"sentiment": sentiment, "confidence": 0.95}
+    payload = eb.event(
+        "LEAD_REPLIED",
+        lead=eb.lead(),
+        campaign=eb.CAMPAIGN,
+        reply=eb.reply(reply_id, text_body=text, html_body=f"<p>{text}</p>"),
+        sender_email=eb.SENDER,
+    )
+    status, body = service.post_json(
+        f"/webhooks/emailbison/{setup['workspace_id']}",
+        payload,
+        {"X-Replyline-Secret": setup["secret"]},
+    )
+    assert status in (200, 202), body
+
+
+def alert_posts(stubs: Stubs) -> list[dict[str, Any]]:
+    return [post for post in stubs.slack_posts() if post["channel"] == CHANNEL]
+
+
+def blocks_text(post: dict[str, Any]) -> str:
+    blocks = post["blocks"] if isinstance(post["blocks"], list) else json.loads(post["blocks"])
+    return json.dumps(blocks)
+
+
+def statuses(db_url: str) -> list[tuple[str, str]]:
+    with session_scope(db_url) as session:
+        rows = session.execute(
+            select(ReplyAlert.kind, ReplyAlert.status).order_by(ReplyAlert.created_at)
+        ).all()
+    return [(kind, status) for kind, status in rows]
+
+
+def lead_id(db_url: str) -> str:
+    with session_scope(db_url) as session:
+        return str(session.execute(select(Lead.id)).scalar_one())
+
+
+def test_a_meeting_request_is_posted_once_and_the_lead_is_quiet_for_an_hour(
+    db_url: str, setup: dict[str, Any], service: Service, stubs: Stubs
+) -> None:
+    configure(db_url, setup)
+    reply(service, setup, stubs, 9001, "Meeting Requested", "Can we meet Thursday at 2?")
+    drain(db_url, setup)
+
+    (post,) = alert_posts(stubs)
+    shown = blocks_text(post)
+    for expected in (
+        "Meeting requested",
+        "Dana Reyes",
+        "dana@prospect.io",
+        "Spring push",
+        "Can we meet Thursday at 2?",
+        f"https://app.replyline.test/leads/{lead_id(db_url)}",
+    ):
+        assert expected in shown, expected
+
+    # Another qualifying reply from the same lead within the hour: recorded, not posted.
+    reply(service, setup, stubs, 9002, "Call Requested", "Actually, just call me: 555 0100")
+    drain(db_url, setup)
+    assert len(alert_posts(stubs)) == 1
+    assert statuses(db_url) == [("meeting_requested", "sent"), ("call_requested", "suppressed")]
+
+
+def test_two_workers_racing_post_one_alert_for_a_lead(
+    db_url: str, setup: dict[str, Any], service: Service, stubs: Stubs
+) -> None:
+    configure(db_url, setup)
+    reply(service, setup, stubs, 9001, "Meeting Requested", "Can we meet Thursday at 2?")
+    reply(service, setup, stubs, 9002, "Call Requested", "Or call me today.")
+    drain(db_url, setup)
+    # Both alerts pending again, each with a job, and nothing posted yet.
+    with session_scope(db_url) as session:
+        session.execute(update(ReplyAlert).values(status="pending", claimed_at=None))
+        for alert_id in session.execute(select(ReplyAlert.id)).scalars():
+            queue.enqueue(session, POST_ALERT, {"alert_id": str(alert_id)})
+    stubs.server.clear_log()
+
+    # Two workers, each with one of the jobs, both held at the lead's row lock: neither can
+    # have checked the hour before the other claimed.
+    with session_scope(db_url) as holder:
+        holder.execute(select(Lead.id).with_for_update())
+        workers = [threading.Thread(target=drain, args=(db_url, setup)) for _ in range(2)]
+        for worker in workers:
+            worker.start()
+        deadline = time.monotonic() + 10
+        while waiting_on_locks(db_url) < 2:
+            assert time.monotonic() < deadline, "the workers never waited for the lead's lock"
+            time.sleep(0.05)
+    for worker in workers:
+        worker.join()
+
+    assert len(alert_posts(stubs)) == 1
+    assert sorted(status for _, status in statuses(db_url)) == ["sent", "suppressed"]
+
+
+def waiting_on_locks(db_url: str) -> int:
+    with session_scope(db_url) as session:
+        return int(
+            session.execute(
+                text(
+                    "select count(*) from pg_stat_activity"
+                    " where datname = current_database() and wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+        )
+
+
+def test_a_no_after_the_ai_answered_is_posted(
+    db_url: str, setup: dict[str, Any], service: Service, stubs: Stubs
+) -> None:
+    configure(db_url, setup)
+    reply(service, setup, stubs, 9001, "Interested", "Sounds good, tell me more.")
+    drain(db_url, setup)
+    assert len(stubs.platform_sends()) == 1  # the AI answered
+    assert alert_posts(stubs) == []  # interest alone is no alert
+
+    reply(service, setup, stubs, 9002, "Not Interested", "On reflection, no thanks.")
+    drain(db_url, setup)
+    (post,) = alert_posts(stubs)
+    assert "Negative reply after the AI answered" in blocks_text(post)
+    assert "On reflection, no thanks." in blocks_text(post)
+
+
+def test_setter_managed_campaigns_alert_the_channel_but_never_dm_the_reviewer(
+    db_url: str, setup: dict[str, Any], service: Service, stubs: Stubs
+) -> None:
+    configure(db_url, setup)
+    with session_scope(db_url) as session:
+        session.execute(update(EmailCampaign).values(response_mode="SETTER_MANAGED"))
+    reply(service, setup, stubs, 9001, "Call Requested", "Call me at 4, please.")
+    drain(db_url, setup)
+
+    (post,) = stubs.slack_posts()
+    assert post["channel"] == CHANNEL
+    assert "Call me at 4, please." in blocks_text(post)
+    assert stubs.slack_calls("conversations.open") == []  # no DM opened to the reviewer
+    assert stubs.platform_sends() == []
+
+
+def test_digest_mode_posts_nothing_at_once_then_one_digest_with_both_replies(
+    db_url: str, setup: dict[str, Any], service: Service, stubs: Stubs
+) -> None:
+    configure(db_url, setup, "--alerts-digest", "daily")
+    reply(service, setup, stubs, 9001, "Meeting Requested", "Can we meet Thursday at 2?")
+    reply(service, setup, stubs, 9002, "Call Requested", "Or call me: 555 0100")
+    drain(db_url, setup)
+    assert alert_posts(stubs) == []
+
+    today = f"{datetime.now(UTC):%Y-%m-%d}"
+    for _ in range(2):  # the day's job offered twice (a retry, a second worker): one post
+        with session_scope(db_url) as session:
+            queue.enqueue(session, POST_DIGEST, {"day": today})
+        drain(db_url, setup)
+    (digest,) = alert_posts(stubs)
+    assert "2 replies worth a look" in digest["text"]
+    assert "Can we meet Thursday at 2?" in digest["text"]
+    assert "Or call me: 555 0100" in digest["text"]
+    assert f"https://app.replyline.test/leads/{lead_id(db_url)}" in digest["text"]
+
+
+def test_alerts_off_posts_nothing(
+    db_url: str, setup: dict[str, Any], service: Service, stubs: Stubs
+) -> None:
+    configure(db_url, setup)
+    result = run(
+        CliRunner(), db_url, "workspace", "update", "--workspace", str(setup["workspace_id"]),
+        "--alerts", "off",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    reply(service, setup, stubs, 9001, "Meeting Requested", "Can we meet Thursday at 2?")
+    drain(db_url, setup)
+    assert alert_posts(stubs) == []
+    assert statuses(db_url) == []
