@@ -214,7 +214,14 @@ def post_alert(session: Session, payload: dict[str, Any]) -> None:
             services.slack, channel, _marker(alert_id), retry_since.timestamp() - 5
         )
     if ts is None:
-        ts = slack.post_message(services.slack, channel, text, blocks)
+        try:
+            ts = slack.post_message(services.slack, channel, text, blocks)
+        except slack.SlackRefused:
+            # Surely not posted: the claim is released, and the retry need not look first.
+            with session_scope(services.url) as own:
+                alert = own.get_one(ReplyAlert, alert_id)
+                alert.status, alert.claimed_at = "pending", None
+            raise
     with session_scope(services.url) as own:
         alert = own.get_one(ReplyAlert, alert_id)
         alert.status, alert.slack_ts = "sent", ts

@@ -24,6 +24,10 @@ class SlackError(RuntimeError):
     """Slack refused or could not be reached after the SDK's retries."""
 
 
+class SlackRefused(SlackError):
+    """Slack answered `ok: false` (e.g. `channel_not_found`): the call surely did nothing."""
+
+
 def escape(text: str) -> str:
     """Text that did not come from us, made inert in mrkdwn: Slack reads `<...>` as a link or
     a mention (`<!here>`), and asks for exactly these three characters to be escaped."""
@@ -51,7 +55,8 @@ def _call(method: str, fn: Any, **kwargs: Any) -> Any:
         answer = fn(**kwargs)
     except SlackApiError as exc:
         metrics.SLACK_CALLS.labels(method=method, outcome="error").inc()
-        raise SlackError(f"{method}: {exc.response.get('error', 'error')}") from None
+        refused = SlackRefused if exc.response.status_code == 200 else SlackError
+        raise refused(f"{method}: {exc.response.get('error', 'error')}") from None
     except SlackClientError as exc:
         metrics.SLACK_CALLS.labels(method=method, outcome="error").inc()
         raise SlackError(f"{method}: {exc}") from None

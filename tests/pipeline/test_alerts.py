@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from click.testing import CliRunner
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
+from werkzeug import Request, Response
 
 from sender_service.db.engine import session_scope
-from sender_service.db.models import EmailCampaign, Lead, ReplyAlert
+from sender_service.db.models import EmailCampaign, Job, Lead, ReplyAlert
 from sender_service.jobs import queue
 from sender_service.jobs.worker import Worker
 from sender_service.notify.alerts import POST_ALERT, POST_DIGEST
@@ -216,3 +217,38 @@ def test_alerts_off_posts_nothing(
     drain(db_url, setup)
     assert alert_posts(stubs) == []
     assert statuses(db_url) == []
+
+
+def test_a_slack_failure_is_retried_by_the_queue_and_never_stops_the_pipeline(
+    db_url: str, setup: dict[str, Any], service: Service, stubs: Stubs
+) -> None:
+    configure(db_url, setup)
+    refusals: list[str] = []
+
+    def refuse_once(req: Request) -> Response | None:
+        args = req.get_json() if req.is_json else req.form
+        if args.get("channel") != CHANNEL or refusals:
+            return None
+        refusals.append(req.path)
+        return Response(
+            json.dumps({"ok": False, "error": "not_in_channel"}),
+            content_type="application/json",
+        )
+
+    stubs.slack_fault = refuse_once
+    reply(service, setup, stubs, 9001, "Meeting Requested", "Can we meet Thursday at 2?")
+    drain(db_url, setup)
+    assert len(stubs.platform_sends()) == 1  # the AI still answered the lead
+    assert len(refusals) == 1
+    with session_scope(db_url) as session:
+        job = session.execute(select(Job).where(Job.kind == POST_ALERT)).scalar_one()
+        assert (job.status, job.attempts) == ("queued", 1)
+        assert "not_in_channel" in (job.last_error or "")
+        session.execute(update(Job).where(Job.id == job.id).values(run_at=func.now()))
+    assert statuses(db_url) == [("meeting_requested", "pending")]
+
+    drain(db_url, setup)  # the retry, once its backoff is over
+    assert len(alert_posts(stubs)) == 2  # the refused attempt and the one that went
+    assert statuses(db_url) == [("meeting_requested", "sent")]
+    # Slack said no for sure, so the retry did not need to look for an earlier post.
+    assert stubs.slack_calls("conversations.history") == []
