@@ -180,7 +180,7 @@ def post_alert(session: Session, payload: dict[str, Any]) -> None:
             select(ReplyAlert.lead_id).where(ReplyAlert.id == alert_id)
         ).scalar_one_or_none()
         if lead_id is None:
-            return  # the lead was erased
+            return  # the lead (and so its alert) was deleted
         # The lead's row lock orders every worker posting for this lead.
         own.execute(select(Lead.id).where(Lead.id == lead_id).with_for_update())
         alert = own.get_one(ReplyAlert, alert_id, populate_existing=True)
@@ -197,7 +197,8 @@ def post_alert(session: Session, payload: dict[str, Any]) -> None:
                     ReplyAlert.claimed_at > func.now() - QUIET_PERIOD,
                 )
             ).scalar_one()
-            if recent or not workspace.alerts_channel:
+            # Also when the alerts were turned off since the reply came.
+            if recent or not workspace.alerts_channel or alert.kind not in workspace.alerts_kinds:
                 alert.status = "suppressed"
                 return
             alert.status, alert.claimed_at = "posting", datetime.now(UTC)
