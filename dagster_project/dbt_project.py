@@ -3,8 +3,8 @@
 `@dbt_assets` reads `dbt/target/manifest.json` when the code location loads, so the manifest
 must exist before any import of `dagster_project.assets.dbt`. `make install` writes it
 (`python -m dagster_project.dbt_project`), and `ensure_manifest()` re-parses whenever a file
-of the dbt project is newer than it, so a fresh clone, an edited model, the CLI refresh and
-`dagster definitions validate` all load the project as it is on disk.
+of the dbt project is newer than it or one was added or deleted, so a fresh clone, an edited
+model, the CLI refresh and `dagster definitions validate` all load the project as it is on disk.
 """
 
 from __future__ import annotations
@@ -63,12 +63,25 @@ def _newest_source_mtime() -> float:
     return max((p.stat().st_mtime for p in project_files()), default=0.0)
 
 
+def _source_list() -> str:
+    return "\n".join(str(p.relative_to(DBT_DIR)) for p in project_files())
+
+
 def ensure_manifest() -> Path:
-    """`dbt parse` when the manifest is missing or older than the project; its path."""
+    """`dbt parse` when the manifest is missing, older than the project, or was parsed from
+    another set of files (a deleted model leaves every remaining file older); its path."""
     manifest = DBT_PROJECT.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+    parsed_from = manifest.with_name("manifest.sources")  # the files the manifest was parsed from
+    files = _source_list()
+    if (
+        not manifest.exists()
+        or manifest.stat().st_mtime < _newest_source_mtime()
+        or not parsed_from.exists()
+        or parsed_from.read_text() != files
+    ):
         # Parsing opens no database; the invocation runs as a subprocess of this `dbt`.
         dbt_resource().cli(["parse", "--quiet"], target_path=DBT_PROJECT.target_path).wait()
+        parsed_from.write_text(files)
     return manifest
 
 

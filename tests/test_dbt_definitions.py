@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import itertools
+import json
 import os
 import pathlib
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from dagster_project.dbt_project import ensure_manifest
 from sender_service.booking import is_meeting_booked
 from sender_service.db.models import Lead, Workspace
 from sender_service.definitions import (
@@ -162,3 +164,16 @@ def test_booked_macro_agrees_with_python(dbt_show: Any) -> None:
         )
         workspace = Workspace(booking_provider=provider)
         assert got[i] == is_meeting_booked(lead, workspace), combos[i]
+
+
+def test_a_deleted_model_leaves_the_manifest_at_the_next_load() -> None:
+    """Deleting a model makes no remaining file newer than the manifest; the next load must
+    still re-parse, or Dagster would build a model that no longer exists."""
+    model = DBT_DIR / "models" / "marts" / "zz_manifest_probe.sql"
+    node = "model.replyline.zz_manifest_probe"
+    try:
+        model.write_text("select 1 as probe\n")
+        assert node in json.loads(ensure_manifest().read_text())["nodes"]
+    finally:
+        model.unlink(missing_ok=True)
+    assert node not in json.loads(ensure_manifest().read_text())["nodes"]
