@@ -127,11 +127,6 @@ def _view(session: Session, alert: ReplyAlert, base_url: str) -> AlertView:
     )
 
 
-def _quote(text: str, limit: int) -> str:
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return "\n".join("> " + slack.escape(line) for line in text.splitlines() or [""])
-
-
 def alert_message(view: AlertView, marker: str) -> tuple[str, list[dict[str, Any]]]:
     """The post's fallback text and blocks; everything from the lead or settings is escaped."""
     esc = slack.escape
@@ -148,7 +143,7 @@ def alert_message(view: AlertView, marker: str) -> tuple[str, list[dict[str, Any
         },
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": "*Reply*\n" + _quote(view.reply, 1500)},
+            "text": {"type": "mrkdwn", "text": "*Reply*\n" + slack.quote(view.reply)},
         },
         {
             "type": "actions",
@@ -236,7 +231,7 @@ def digest_text(workspace_name: str, day: date, views: list[AlertView]) -> str:
         lines.append(
             f"• {LABELS[view.kind]} — {slack.escape(view.lead)}{campaign} <{view.lead_url}|open>"
         )
-        lines.append(_quote(" ".join(view.reply.split()), 200))
+        lines.append(slack.quote(" ".join(view.reply.split()), 200))
     if len(views) > DIGEST_LIMIT:
         lines.append(f"…and {len(views) - DIGEST_LIMIT} more")
     return "\n".join(lines)

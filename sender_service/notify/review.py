@@ -44,11 +44,6 @@ NOTE_BLOCK: Final = "reviewer_note"
 TEXT_INPUT: Final = "text"
 
 
-def _quote(text: str, limit: int = 1500) -> str:
-    text = text if len(text) <= limit else text[: limit - 1] + "…"
-    return "\n".join("> " + slack.escape(line) for line in text.splitlines() or [""])
-
-
 def _button(label: str, action_id: str, draft_id: uuid.UUID, style: str | None = None) -> Any:
     button = {
         "type": "button",
@@ -87,7 +82,10 @@ def review_blocks(
         },
         {
             "type": "section",
-            "text": {"type": "mrkdwn", "text": "*Their reply*\n" + _quote(request.inbound_text)},
+            "text": {
+                "type": "mrkdwn",
+                "text": "*Their reply*\n" + slack.quote(request.inbound_text),
+            },
         },
     ]
     if notice is not None:
@@ -99,7 +97,7 @@ def review_blocks(
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": "*AI draft (not sent)*\n" + _quote(request.draft_text),
+                "text": "*AI draft (not sent)*\n" + slack.quote(request.draft_text),
             },
         }
     )

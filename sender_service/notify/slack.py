@@ -34,6 +34,12 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def quote(text: str, limit: int = 1500) -> str:
+    """Untrusted text as an escaped mrkdwn block quote, cut at `limit` characters."""
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return "\n".join("> " + escape(line) for line in text.splitlines() or [""])
+
+
 def make_client(settings: Settings) -> WebClient:
     if not settings.slack_bot_token:
         raise SlackError("SLACK_BOT_TOKEN is not set")
