@@ -23,17 +23,15 @@ from typing import Any
 import duckdb
 import psycopg
 import pytest
-from click.testing import CliRunner
 from flask.testing import FlaskClient
 
 from sender_service.analytics import CAMPAIGN_MARTS, json_value
 from sender_service.api_tokens import issue_token
 from sender_service.app import create_app
-from sender_service.cli import cli
-from sender_service.db import migrate
 from sender_service.db.engine import session_scope
 from sender_service.settings import load_settings
 from sender_service.users import add_member
+from tests.seeded_warehouse import refresh, seeded
 
 AS_OF = "2026-11-20"
 
@@ -63,22 +61,10 @@ class World:
 @pytest.fixture(scope="module")
 def world(make_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     url = make_database()
-    migrate.upgrade(url)
     tmp = tmp_path_factory.mktemp("api_analytics")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DATABASE_URL", url)
-        env.setenv("WAREHOUSE_PATH", str(tmp / "warehouse.duckdb"))
-        env.setenv("REPLYLINE_VAR_DIR", str(tmp / "var"))
-        env.setenv("DAGSTER_HOME", str(tmp / "dagster"))
-        runner = CliRunner()
-        seeded = runner.invoke(
-            cli,
-            ["seed", "--workspaces", "2", "--leads", "200", "--random-seed", "5", "--as-of", AS_OF],
-            catch_exceptions=False,
-        )
-        assert seeded.exit_code == 0, seeded.output
-        refreshed = runner.invoke(cli, ["warehouse", "refresh"], catch_exceptions=False)
-        assert refreshed.exit_code == 0, refreshed.output
+    seed_args = ("--workspaces", "2", "--leads", "200", "--random-seed", "5", "--as-of", AS_OF)
+    with seeded(url, tmp, *seed_args) as runner:
+        refresh(runner)
     with psycopg.connect(url) as conn:
         (a, b) = [r[0] for r in conn.execute("select id from workspaces order by name")]
     tokens = {}

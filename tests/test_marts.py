@@ -28,12 +28,12 @@ from click.testing import CliRunner
 from psycopg.rows import dict_row
 
 from sender_service.cli import cli
-from sender_service.db import migrate
 from sender_service.definitions import (
     MEETING_REQUESTED_SENTIMENTS,
     POSITIVE_SENTIMENTS,
     headcount_bucket,
 )
+from tests.seeded_warehouse import refresh, seeded
 
 AS_OF = "2026-11-20"
 SWITCH_AT = datetime(2026, 10, 20, tzinfo=UTC)
@@ -188,34 +188,12 @@ def _add_guard_stops(url: str) -> None:
 @pytest.fixture(scope="module")
 def warehouse(make_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     url = make_database()
-    migrate.upgrade(url)
     tmp = tmp_path_factory.mktemp("marts")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DATABASE_URL", url)
-        env.setenv("WAREHOUSE_PATH", str(tmp / "warehouse.duckdb"))
-        env.setenv("REPLYLINE_VAR_DIR", str(tmp / "var"))
-        env.setenv("DAGSTER_HOME", str(tmp / "dagster"))
-        runner = CliRunner()
-        seeded = runner.invoke(
-            cli,
-            [
-                "seed",
-                "--workspaces",
-                "2",
-                "--leads",
-                "300",
-                "--random-seed",
-                "11",
-                "--as-of",
-                AS_OF,
-            ],
-            catch_exceptions=False,
-        )
-        assert seeded.exit_code == 0, seeded.output
+    seed_args = ("--workspaces", "2", "--leads", "300", "--random-seed", "11", "--as-of", AS_OF)
+    with seeded(url, tmp, *seed_args) as runner:
         campaign, leads = _add_edge_cases(url)
         _add_guard_stops(url)
-        refreshed = runner.invoke(cli, ["warehouse", "refresh"], catch_exceptions=False)
-        assert refreshed.exit_code == 0, refreshed.output
+        refreshed = refresh(runner)
         assert "dbt_build: done" in refreshed.output
         assert "marts/campaign_kpis: built" in refreshed.output
         yield Warehouse(url, tmp / "warehouse.duckdb", campaign, leads)

@@ -21,13 +21,11 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
-from click.testing import CliRunner
 from psycopg.rows import dict_row
 
 from sender_service.analytics import DateRange, campaign_analytics
-from sender_service.cli import cli
-from sender_service.db import migrate
 from sender_service.definitions import MEETING_REQUESTED_SENTIMENTS, POSITIVE_SENTIMENTS
+from tests.seeded_warehouse import refresh, seeded
 
 AS_OF = "2026-11-20"
 NY = ZoneInfo("America/New_York")
@@ -135,23 +133,11 @@ def _build_edge(url: str) -> tuple[uuid.UUID, uuid.UUID, dict[str, uuid.UUID]]:
 @pytest.fixture(scope="module")
 def world(make_database: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     url = make_database()
-    migrate.upgrade(url)
     tmp = tmp_path_factory.mktemp("marts_ranges")
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DATABASE_URL", url)
-        env.setenv("WAREHOUSE_PATH", str(tmp / "warehouse.duckdb"))
-        env.setenv("REPLYLINE_VAR_DIR", str(tmp / "var"))
-        env.setenv("DAGSTER_HOME", str(tmp / "dagster"))
-        runner = CliRunner()
-        seeded = runner.invoke(
-            cli,
-            ["seed", "--workspaces", "2", "--leads", "300", "--random-seed", "3", "--as-of", AS_OF],
-            catch_exceptions=False,
-        )
-        assert seeded.exit_code == 0, seeded.output
+    seed_args = ("--workspaces", "2", "--leads", "300", "--random-seed", "3", "--as-of", AS_OF)
+    with seeded(url, tmp, *seed_args) as runner:
         edge, setter, leads = _build_edge(url)
-        refreshed = runner.invoke(cli, ["warehouse", "refresh"], catch_exceptions=False)
-        assert refreshed.exit_code == 0, refreshed.output
+        refresh(runner)
         yield World(url, tmp / "warehouse.duckdb", edge, setter, leads)
 
 
