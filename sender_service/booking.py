@@ -1,4 +1,4 @@
-"""Provider-aware booking: the one place that knows GoHighLevel from Calendly (DESIGN.md §4).
+"""Provider-aware booking: the one place that knows GoHighLevel from Calendly (docs/definitions.md).
 
 A workspace books through exactly one provider. Everything else asks this module — whether a
 lead has booked, which link to offer — and never compares a provider's name itself.

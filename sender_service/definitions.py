@@ -1,4 +1,4 @@
-"""Locked business definitions (DESIGN.md §4): the one Python source of truth.
+"""Locked business definitions (docs/definitions.md): the one Python source of truth.
 
 dbt carries the same definitions as macros and seeds; a test proves the two agree.
 """
@@ -163,7 +163,7 @@ def _bucket_for(n: int | None) -> str:
 
 
 def headcount_bucket(raw: str | int | None) -> str:
-    """Bucket a headcount as the source gives it (DESIGN.md §4).
+    """Bucket a headcount as the source gives it (docs/definitions.md).
 
     An exact number lands in the bucket containing it, a range by its lower bound, an open
     range ``N+`` where N+1 lands; ``k`` means thousand; self-employed and "Myself Only" are

@@ -1,4 +1,4 @@
-"""Typed settings read from the environment (DESIGN.md §6).
+"""Typed settings read from the environment (every variable is listed in .env.example).
 
 Every variable the product reads is declared here once; `.env.example` documents them.
 """

@@ -1,4 +1,4 @@
-"""The locked definitions of DESIGN.md §4, by table and by property."""
+"""The locked definitions (docs/definitions.md), by table and by property."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 {#
-  Locked definitions of DESIGN.md §4 that are logic rather than lists (the lists are seeds).
+  Locked definitions (docs/definitions.md) that are logic rather than lists (the lists are seeds).
   Each mirrors sender_service/definitions.py or sender_service/booking.py; the test
   tests/test_dbt_definitions.py runs both on the same inputs.
 #}

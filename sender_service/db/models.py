@@ -1,4 +1,4 @@
-"""The whole operational schema (DESIGN.md §3) as SQLAlchemy 2.0 typed models.
+"""The whole operational schema (docs/data-model.md) as SQLAlchemy 2.0 typed models.
 
 Enumerations are text columns with check constraints built from `definitions` and the tuples
 below, so one list feeds the code, the database and the migrations. Every table has

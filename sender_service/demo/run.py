@@ -272,10 +272,11 @@ def _outcome(session: Session, message: Message, lead: Lead | None) -> str:
         return f"{decision.action}: {decision.reason}"
     if lead is None:
         return "untracked reply: stored and classified, never auto-answered"
-    draft = session.execute(
-        select(AIDraft).where(AIDraft.inbound_message_id == message.id)
-    ).scalar_one_or_none()
-    if draft is not None:
+    # A reply can hold several drafts (revisions, regenerations): any one means a draft waits.
+    has_draft = session.execute(
+        select(AIDraft.id).where(AIDraft.inbound_message_id == message.id).limit(1)
+    ).first()
+    if has_draft is not None:
         return "setter-managed: a draft waits for a setter (no send, no DM)"
     if message.is_automated_reply:
         return "automated reply: never answered"

@@ -15,7 +15,7 @@ from sender_service.providers.http import BearerClient
 from sender_service.sending.errors import NotSent, OutcomeUnknown
 from sender_service.text_format import html_to_text, text_to_html
 
-# A platform's reply ids and its sent-email ids are different id spaces (DESIGN.md §3).
+# A platform's reply ids and its sent-email ids are different id spaces (docs/data-model.md).
 REPLY_SOURCE: Final = "emailbison_reply"
 SENT_EMAIL_SOURCE: Final = "emailbison_sent_email"
 

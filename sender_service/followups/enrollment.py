@@ -55,7 +55,7 @@ def step_delay(session: Session, sequence_id: uuid.UUID, step_number: int) -> ti
 
 
 def on_reply(session: Session, message: Message) -> None:
-    """A classified inbound reply moves the lead's enrollment (DESIGN.md issue 7 §8).
+    """A classified inbound reply moves the lead's enrollment (docs/flows.md, "Follow-ups").
 
     Any reply of its own ends the current run of the sequence; a positive reply from a lead
     that has not booked (and may be contacted) starts it afresh, timed from this reply.

@@ -1,4 +1,4 @@
-"""The auto-send rules of DESIGN.md §5.3, as one pure function of what is known.
+"""The auto-send rules (docs/flows.md), as one pure function of what is known.
 
 `skip` rules come first (nobody should be bothered), then `needs_review` (a person decides),
 and only a draft that passes everything is sent — now, or later in the campaign's window.

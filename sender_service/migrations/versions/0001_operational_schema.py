@@ -1,4 +1,4 @@
-"""The whole operational schema of DESIGN.md §3, with the updated_at trigger.
+"""The whole operational schema (docs/data-model.md), with the updated_at trigger.
 
 Revision ID: 0001
 Revises:
