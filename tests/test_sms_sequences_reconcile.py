@@ -500,8 +500,14 @@ def test_periodic_jobs_are_offered_once_per_slot(
 ) -> None:
     now = datetime(2026, 12, 1, 10, 7, tzinfo=UTC)
     with session_scope(db_url) as session:
+        session.execute(
+            update(Workspace)
+            .where(Workspace.id == calendly_ws["id"])
+            .values(alerts_digest="daily", alerts_channel="C-ALERTS", timezone="Europe/Berlin")
+        )
+    with session_scope(db_url) as session:
         # Follow-ups, one workspace's reconciliation, the journal's retention, the held report
-        # and the alerts digest of the day before.
+        # and the workspace's alerts digest of its day before.
         assert schedule.enqueue_periodic(session, now) == 5
     with session_scope(db_url) as session:
         assert schedule.enqueue_periodic(session, now + timedelta(seconds=40)) == 0

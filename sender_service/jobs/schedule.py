@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sender_service.booking_sync.jobs import RECONCILE_BOOKINGS
@@ -50,10 +51,21 @@ def enqueue_periodic(session: Session, now: datetime) -> int:
     day = f"{now:%Y-%m-%d}"
     if queue.enqueue(session, REPORT_HELD, {"day": day}, dedupe_key=f"{REPORT_HELD}:{day}"):
         added += 1
-    # The alerts digest covers a whole UTC day, so it goes out once that day is over.
-    yesterday = f"{now - timedelta(days=1):%Y-%m-%d}"
-    if queue.enqueue(
-        session, POST_DIGEST, {"day": yesterday}, dedupe_key=f"{POST_DIGEST}:{yesterday}"
-    ):
-        added += 1
+    # A digest covers the workspace's own day (its time zone), so it goes out once that day
+    # is over there: a New York agency gets the day it worked, not 7 pm to 7 pm.
+    digest_workspaces = session.execute(
+        select(Workspace.id, Workspace.timezone).where(
+            Workspace.alerts_digest == "daily",
+            func.coalesce(Workspace.alerts_channel, "") != "",
+        )
+    )
+    for workspace_id, zone in digest_workspaces:
+        yesterday = (now.astimezone(ZoneInfo(zone)).date() - timedelta(days=1)).isoformat()
+        if queue.enqueue(
+            session,
+            POST_DIGEST,
+            {"workspace_id": str(workspace_id), "day": yesterday},
+            dedupe_key=f"{POST_DIGEST}:{workspace_id}:{yesterday}",
+        ):
+            added += 1
     return added

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -239,18 +240,23 @@ def digest_text(workspace_name: str, day: date, views: list[AlertView]) -> str:
 
 @handler(POST_DIGEST)
 def post_digest(session: Session, payload: dict[str, Any]) -> None:
-    """One post per digest workspace for `day` (UTC) listing that day's alert-worthy replies;
-    a `notifications` row per workspace and day keeps a retried job from posting twice."""
+    """One post for the digest workspace in the payload (every digest workspace for a job
+    queued before digests were per workspace) listing the alert-worthy replies of `day` in
+    the workspace's time zone; a `notifications` row per workspace and day keeps a retried
+    job from posting twice."""
     services: Services = session.info["services"]
     day = date.fromisoformat(str(payload["day"]))
-    start = datetime.combine(day, time(), tzinfo=UTC)
-    workspaces = session.execute(
-        select(Workspace).where(
-            Workspace.alerts_digest == "daily",
-            func.coalesce(Workspace.alerts_channel, "") != "",
-        )
-    ).scalars()
-    for workspace in workspaces:
+    query = select(Workspace).where(
+        Workspace.alerts_digest == "daily",
+        func.coalesce(Workspace.alerts_channel, "") != "",
+    )
+    if "workspace_id" in payload:
+        query = query.where(Workspace.id == uuid.UUID(str(payload["workspace_id"])))
+    for workspace in session.execute(query).scalars():
+        zone = ZoneInfo(workspace.timezone)
+        # Local midnights: a day with a DST change is 23 or 25 hours long.
+        start = datetime.combine(day, time(), tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
         alerts = list(
             session.execute(
                 select(ReplyAlert)
@@ -258,7 +264,7 @@ def post_digest(session: Session, payload: dict[str, Any]) -> None:
                     ReplyAlert.workspace_id == workspace.id,
                     ReplyAlert.status == "digest",
                     ReplyAlert.created_at >= start,
-                    ReplyAlert.created_at < start + timedelta(days=1),
+                    ReplyAlert.created_at < end,
                 )
                 .order_by(ReplyAlert.created_at)
             ).scalars()

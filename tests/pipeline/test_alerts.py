@@ -15,7 +15,7 @@ from werkzeug import Request, Response
 
 from sender_service.db.engine import session_scope
 from sender_service.db.models import EmailCampaign, Job, Lead, ReplyAlert
-from sender_service.jobs import queue
+from sender_service.jobs import queue, schedule
 from sender_service.jobs.worker import Worker
 from sender_service.notify.alerts import POST_ALERT, POST_DIGEST
 from sender_service.services import Services
@@ -202,6 +202,47 @@ def test_digest_mode_posts_nothing_at_once_then_one_digest_with_both_replies(
     assert "Can we meet Thursday at 2?" in digest["text"]
     assert "Or call me: 555 0100" in digest["text"]
     assert f"https://app.replyline.test/leads/{lead_id(db_url)}" in digest["text"]
+
+
+def test_a_digest_covers_the_workspaces_own_day_and_goes_out_after_its_midnight(
+    db_url: str, setup: dict[str, Any], service: Service, stubs: Stubs
+) -> None:
+    configure(db_url, setup, "--alerts-digest", "daily", "--timezone", "America/New_York")
+    reply(service, setup, stubs, 9001, "Meeting Requested", "Late on Saturday: can we meet?")
+    reply(service, setup, stubs, 9002, "Call Requested", "Sunday, just after midnight: call me")
+    drain(db_url, setup)
+    with session_scope(db_url) as session:
+        # 23:30 and 00:30 in New York (EST, UTC-5): the same UTC day, two local days.
+        for text_body, moment in (
+            ("Late on Saturday", datetime(2026, 11, 29, 4, 30, tzinfo=UTC)),
+            ("Sunday, just after", datetime(2026, 11, 29, 5, 30, tzinfo=UTC)),
+        ):
+            session.execute(
+                text(
+                    "update reply_alerts set created_at = :moment where message_id ="
+                    " (select id from messages where body like :body)"
+                ),
+                {"moment": moment, "body": f"%{text_body}%"},
+            )
+
+    def offer(now: datetime) -> None:
+        with session_scope(db_url) as session:
+            schedule.enqueue_periodic(session, now)
+        drain(db_url, setup)
+
+    offer(datetime(2026, 11, 29, 4, 59, tzinfo=UTC))  # 23:59 on Saturday there: not yet
+    assert alert_posts(stubs) == []
+    offer(datetime(2026, 11, 29, 5, 1, tzinfo=UTC))  # Saturday is over in New York
+    (saturday,) = alert_posts(stubs)
+    assert "1 reply worth a look on 2026-11-28" in saturday["text"]
+    assert "Late on Saturday" in saturday["text"]
+    assert "Sunday" not in saturday["text"]
+    offer(datetime(2026, 11, 29, 23, 0, tzinfo=UTC))  # still Sunday there: nothing new
+    assert len(alert_posts(stubs)) == 1
+    offer(datetime(2026, 11, 30, 5, 1, tzinfo=UTC))
+    sunday = alert_posts(stubs)[1]
+    assert "1 reply worth a look on 2026-11-29" in sunday["text"]
+    assert "Sunday, just after midnight" in sunday["text"]
 
 
 def test_alerts_off_posts_nothing(
