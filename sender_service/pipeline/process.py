@@ -1,4 +1,4 @@
-"""One inbound reply through the pipeline (docs/flows.md, "A reply, from webhook to answer"), in the caller's transaction.
+"""One inbound reply through the pipeline (docs/flows.md), in the caller's transaction.
 
 classify → (positive or Follow Up) draft in every campaign → (AI_AUTO_SEND only) evaluate and
 decide. An opt-out phrase, an untracked reply or a Follow Up reply holds the draft for a person.

@@ -1,7 +1,8 @@
 """One lead's whole history: the campaign's emails, the replies, drafts, sends, follow-ups and
-bookings, as rows for COPY. Threads follow the product's rules (docs/definitions.md, docs/flows.md): every positive
-reply gets a draft; only an AI_AUTO_SEND arm sends one (`sent_by='ai'`, one send per draft);
-bookings are stored the way each provider's webhook stores them."""
+bookings, as rows for COPY. Threads follow the product's rules (docs/definitions.md and
+docs/flows.md): every positive reply gets a draft; only an AI_AUTO_SEND arm sends one
+(`sent_by='ai'`, one send per draft); bookings are stored the way each provider's webhook
+stores them."""
 
 from __future__ import annotations
 
