@@ -240,12 +240,35 @@ def test_a_send_whose_answer_was_lost_is_found_in_the_thread_not_resent(setup: S
     assert draft.status == "sent"
 
 
-def test_a_delivery_for_another_platform_is_refused_unread(setup: Setup) -> None:
+def test_a_late_delivery_from_the_platform_the_workspace_left_is_kept_until_it_switches_back(
+    setup: Setup, cli_runner: CliRunner
+) -> None:
     other = "instantly" if setup.platform == "smartlead" else "smartlead"
-    status, answer = setup.post(setup.reply(), platform=other)
-    assert status == 409
-    assert f"email platform is {setup.platform}" in answer["error"]
-    assert rows(setup.db_url, WebhookDelivery) == []
+    late_reply = sl.email_reply() if other == "smartlead" else inst.reply_received()
+    status, answer = setup.post(late_reply, platform=other)
+    assert (status, answer["status"]) == (202, "held")  # the provider does not retry for ever
+    (held,) = rows(setup.db_url, WebhookDelivery)
+    assert (held.provider, held.outcome) == (other, "held")
+    assert f"email platform is {setup.platform}, not {other}" in (held.error or "")
+    assert rows(setup.db_url, Message) == []  # its ids never mix with the current platform's
+
+    def replay() -> None:
+        result = run(cli_runner, setup.db_url, "webhooks", "replay", "--held")
+        assert result.exit_code == 0, result.stderr
+
+    replay()  # still on the other platform: still held, nothing stored
+    assert [d.outcome for d in rows(setup.db_url, WebhookDelivery)] == ["held"]
+    assert rows(setup.db_url, Message) == []
+
+    result = run(
+        cli_runner, setup.db_url, "workspace", "update", "--workspace", str(setup.workspace_id),
+        "--email-platform", other,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    replay()
+    assert [d.outcome for d in rows(setup.db_url, WebhookDelivery)] == ["stored"]
+    (stored,) = rows(setup.db_url, Message)
+    assert (stored.direction, stored.source) == ("inbound", other)
 
 
 def test_campaign_sync_upserts_and_archives(setup: Setup, cli_runner: CliRunner) -> None:

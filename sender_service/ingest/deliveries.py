@@ -2,9 +2,10 @@
 verbatim, read, and stored; and every replay of a journaled one goes through here again.
 
 Outcomes: `stored` / `duplicate` (written in the same statement or transaction as the event),
-`ignored` (a type or channel Replyline does not use), `held` (valid JSON a reader cannot use:
-answered 202 so the provider neither retries for ever nor disables the hook; replay it after a
-fix), `rejected` (not JSON, or another account's delivery: 4xx).
+`ignored` (a type or channel Replyline does not use), `held` (valid JSON a reader cannot use,
+or an email platform's delivery for a workspace now on another one: answered 202 so the
+provider neither retries for ever nor disables the hook; replay it after a fix), `rejected`
+(not JSON, or another account's delivery: 4xx).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from sender_service.db.models import Lead, WebhookDelivery, Workspace
 from sender_service.ingest import journal
 from sender_service.ingest.events import Event, Ignored, NotJSON, NotThisWorkspace, PayloadError
 from sender_service.ingest.lead_fields import FieldNames
-from sender_service.ingest.platforms import READERS, Reading, Target
+from sender_service.ingest.platforms import EMAIL_PLATFORMS, READERS, Reading, Target
 from sender_service.ingest.store import Stored, store_event, store_event_fast, store_message
 from sender_service.jobs import notifier
 
@@ -56,6 +57,15 @@ def _held(error: str, error_field: str | None) -> Outcome:
 
 def read(provider: str, body: bytes, target: Target) -> Reading | Outcome:
     """The reading, or the outcome of a body that cannot be read."""
+    if provider in EMAIL_PLATFORMS and target.email_platform not in (None, provider):
+        # A late webhook after the workspace switched platform (or a hook left pointing here):
+        # kept, never processed while on another platform, whose ids it would mix with and
+        # through which none of its replies could be answered.
+        return _held(
+            f"the workspace's email platform is {target.email_platform}, not {provider}: kept"
+            f" unprocessed; switch the workspace back to {provider} and replay it to use it",
+            None,
+        )
     try:
         return READERS[provider](body, target)
     except NotJSON as exc:
@@ -141,6 +151,7 @@ def target_for(session: Session, workspace_id: uuid.UUID) -> Target:
         workspace.ghl_location_id,
         workspace.ghl_calendar_id,
         FieldNames(headcount=workspace.headcount_field, industry=workspace.industry_field),
+        workspace.email_platform,
     )
 
 

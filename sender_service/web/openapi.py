@@ -69,12 +69,12 @@ def _email_webhook(summary: str, description: str, schema: dict[str, Any]) -> di
                 ),
                 "202": _json(
                     "Stored (a reply is queued for classification), or held: valid JSON no "
-                    "reader could use, kept in the delivery journal for a replay",
+                    "reader could use, or a delivery from a platform the workspace is no "
+                    "longer on, kept in the delivery journal for a replay",
                     _status("accepted", "held", message_id=_UUID, lead_id=_UUID),
                 ),
                 "400": _error("The body is not JSON, or nested too deep to read (journaled)"),
                 "401": _error("Missing or wrong secret, or unknown workspace; body unread"),
-                "409": _error("The workspace's email platform is another one; body unread"),
                 "413": _error("Body larger than 1 MiB"),
             },
         }

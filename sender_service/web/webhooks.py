@@ -104,14 +104,6 @@ def answer(outcome: Outcome) -> Any:
 
 def ingest(provider: str, workspace_id: str) -> Any:
     target = authenticated_target(workspace_id)
-    if provider in EMAIL_PLATFORMS and target.email_platform not in (None, provider):
-        # Another platform's ids would mix with the workspace's: refused, body unread.
-        raise ApiError(
-            409,
-            f"this workspace's email platform is {target.email_platform}, not {provider}; "
-            f"its webhooks go to /webhooks/{target.email_platform}/{target.workspace_id}",
-            close=True,
-        )
     entry = journal.Entry(
         provider, target.workspace_id, read_body(), journal.kept_headers(request.headers.items())
     )
