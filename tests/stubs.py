@@ -93,6 +93,9 @@ class Stubs:
         ]
     )  # fmt: skip
     llm_fault: Callable[[Request], Response | None] | None = None
+    # When set, conversations.history lists what was posted to the channel, newest first, as
+    # Slack does; else it is empty. A retry that looks before posting again then finds a post.
+    slack_history_from_posts: bool = False
     accepted: list[dict[str, Any]] = field(default_factory=list)  # replies the platform took
     # Slack user ids by email (users.lookupByEmail); any other email is U-REVIEW.
     slack_users: dict[str, str] = field(default_factory=dict)
@@ -116,7 +119,7 @@ class Stubs:
             ),
             "users.lookupByEmail": self._slack_lookup,
             "conversations.open": lambda _req: _json({"ok": True, "channel": {"id": "D-REVIEW"}}),
-            "conversations.history": lambda _req: _json({"ok": True, "messages": []}),
+            "conversations.history": self._slack_history,
             "chat.postMessage": self._slack_post,
             "chat.update": lambda req: _json(
                 {"ok": True, "channel": _slack_args(req)["channel"], "ts": _slack_args(req)["ts"]}
@@ -232,6 +235,15 @@ class Stubs:
         if self.slack_fault and (faulty := self.slack_fault(req)) is not None:
             return faulty
         return _json({"ok": True, "channel": "D-REVIEW", "ts": "1700000000.000200"})
+
+    def _slack_history(self, req: Request) -> Response:
+        channel = _slack_args(req).get("channel")
+        posted = [
+            {"type": "message", "ts": f"1700000000.{n:06d}", "text": post.get("text", "")}
+            for n, post in enumerate(self.slack_posts())
+            if self.slack_history_from_posts and post.get("channel") == channel
+        ]
+        return _json({"ok": True, "messages": posted[::-1]})
 
     def _eb_reply(self, req: Request) -> Response:
         if self.eb_fault and (faulty := self.eb_fault(req)) is not None:

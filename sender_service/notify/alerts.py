@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -165,6 +165,10 @@ def _marker(alert_id: uuid.UUID) -> str:
     return f"alert:{alert_id}"
 
 
+def _digest_marker(notification_id: uuid.UUID) -> str:
+    return f"digest:{notification_id}"
+
+
 @handler(POST_ALERT)
 def post_alert(session: Session, payload: dict[str, Any]) -> None:
     """Post one alert unless the lead had one within the hour. Slack's failures fail the job,
@@ -242,23 +246,48 @@ def digest_text(workspace_name: str, day: date, views: list[AlertView]) -> str:
 def post_digest(session: Session, payload: dict[str, Any]) -> None:
     """One post for the digest workspace in the payload (every digest workspace for a job
     queued before digests were per workspace) listing the alert-worthy replies of `day` in
-    the workspace's time zone; a `notifications` row per workspace and day keeps a retried
-    job from posting twice."""
+    the workspace's time zone."""
     services: Services = session.info["services"]
     day = date.fromisoformat(str(payload["day"]))
-    query = select(Workspace).where(
+    query = select(Workspace.id).where(
         Workspace.alerts_digest == "daily",
         func.coalesce(Workspace.alerts_channel, "") != "",
     )
     if "workspace_id" in payload:
         query = query.where(Workspace.id == uuid.UUID(str(payload["workspace_id"])))
-    for workspace in session.execute(query).scalars():
+    for workspace_id in session.execute(query).scalars().all():
+        _post_day(services, workspace_id, day)
+
+
+# Longer than a Slack call can take (10 s timeout, a few retries): an attempt started less
+# than this ago may still be in flight.
+IN_FLIGHT: Final = timedelta(minutes=2)
+
+
+class DigestInFlight(RuntimeError):
+    """Another attempt at the same digest may be posting it now."""
+
+
+@dataclass(frozen=True)
+class _Claim:
+    note_id: uuid.UUID
+    channel: str
+    text: str
+    retry_since: datetime | None  # an earlier attempt's start: it may have posted
+    alert_ids: list[uuid.UUID]
+
+
+def _claim_day(services: Services, workspace_id: uuid.UUID, day: date) -> _Claim | None:
+    """Record the attempt on the day's `notifications` row (committed before Slack is called,
+    so a retry knows an earlier attempt may have posted); None when there is nothing to post."""
+    with session_scope(services.url) as own:
+        workspace = own.get_one(Workspace, workspace_id)
         zone = ZoneInfo(workspace.timezone)
         # Local midnights: a day with a DST change is 23 or 25 hours long.
         start = datetime.combine(day, time(), tzinfo=zone)
         end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
-        alerts = list(
-            session.execute(
+        alerts = (
+            own.execute(
                 select(ReplyAlert)
                 .where(
                     ReplyAlert.workspace_id == workspace.id,
@@ -267,30 +296,64 @@ def post_digest(session: Session, payload: dict[str, Any]) -> None:
                     ReplyAlert.created_at < end,
                 )
                 .order_by(ReplyAlert.created_at)
-            ).scalars()
+            )
+            .scalars()
+            .all()
         )
-        if not alerts:
-            continue
+        views = [_view(own, alert, services.settings.public_base_url) for alert in alerts]
+        if not views or not workspace.alerts_channel:
+            return None
         key = f"{DIGEST_NOTIFICATION}:{workspace.id}:{day}"
-        session.execute(
+        own.execute(
             insert(Notification)
             .values(workspace_id=workspace.id, kind=DIGEST_NOTIFICATION, dedupe_key=key)
             .on_conflict_do_nothing(index_elements=["dedupe_key"])
         )
-        note = session.execute(
+        note = own.execute(
             select(Notification).where(Notification.dedupe_key == key).with_for_update()
         ).scalar_one()
         if note.status == "sent":
-            continue
-        base_url = services.settings.public_base_url
-        views = [_view(session, alert, base_url) for alert in alerts]
-        channel = workspace.alerts_channel
-        assert channel is not None
-        # A SlackError fails the job, which is retried; nothing here is marked sent until then.
-        ts = slack.post_message(
-            services.slack, channel, digest_text(workspace.name, day, views), []
+            return None
+        now = datetime.now(UTC)
+        if note.last_attempt_at is not None and now - note.last_attempt_at < IN_FLIGHT:
+            # Another job for the same day (one queued before digests were per workspace)
+            # may be posting right now: the queue retries this one once it is over.
+            raise DigestInFlight(f"the {day} digest was being posted at {note.last_attempt_at}")
+        claim = _Claim(
+            note.id,
+            note.slack_channel or workspace.alerts_channel,
+            digest_text(workspace.name, day, views) + f"\n{_digest_marker(note.id)}",
+            note.last_attempt_at,
+            [alert.id for alert in alerts],
         )
-        note.slack_ts, note.slack_channel = ts, channel
-        note.status, note.sent_at = "sent", datetime.now(UTC)
-        for alert in alerts:
-            alert.status, alert.slack_channel, alert.slack_ts = "sent", channel, ts
+        note.slack_channel, note.last_attempt_at = claim.channel, now
+        note.attempts += 1
+    return claim
+
+
+def _post_day(services: Services, workspace_id: uuid.UUID, day: date) -> None:
+    claim = _claim_day(services, workspace_id, day)
+    if claim is None:
+        return
+    marker = _digest_marker(claim.note_id)
+    ts = None
+    if claim.retry_since is not None:
+        ts = slack.find_message(
+            services.slack, claim.channel, marker, claim.retry_since.timestamp() - 5
+        )
+    if ts is None:
+        try:
+            ts = slack.post_message(services.slack, claim.channel, claim.text, [])
+        except slack.SlackRefused:
+            # Surely not posted: the retry need not look first.
+            with session_scope(services.url) as own:
+                own.get_one(Notification, claim.note_id).last_attempt_at = None
+            raise
+    with session_scope(services.url) as own:
+        note = own.get_one(Notification, claim.note_id)
+        note.slack_ts, note.status, note.sent_at = ts, "sent", datetime.now(UTC)
+        own.execute(
+            update(ReplyAlert)
+            .where(ReplyAlert.id.in_(claim.alert_ids), ReplyAlert.status == "digest")
+            .values(status="sent", slack_channel=claim.channel, slack_ts=ts)
+        )

@@ -245,6 +245,47 @@ def test_a_digest_covers_the_workspaces_own_day_and_goes_out_after_its_midnight(
     assert "Sunday, just after midnight" in sunday["text"]
 
 
+def test_a_digest_whose_answer_was_lost_is_found_in_the_channel_not_posted_again(
+    db_url: str, setup: dict[str, Any], service: Service, stubs: Stubs
+) -> None:
+    configure(db_url, setup, "--alerts-digest", "daily")
+    reply(service, setup, stubs, 9001, "Meeting Requested", "Can we meet Thursday at 2?")
+    drain(db_url, setup)
+    stubs.slack_history_from_posts = True
+    lost: list[str] = []
+
+    def lose_the_answer(req: Request) -> Response | None:
+        # Slack took the post (it is in the channel) but its answer never arrived.
+        args = req.get_json() if req.is_json else req.form
+        if args.get("channel") != CHANNEL or lost:
+            return None
+        lost.append(req.path)
+        return Response("upstream timed out", status=504)
+
+    stubs.slack_fault = lose_the_answer
+    today = f"{datetime.now(UTC):%Y-%m-%d}"
+    with session_scope(db_url) as session:
+        queue.enqueue(session, POST_DIGEST, {"day": today})
+    drain(db_url, setup)
+    assert len(alert_posts(stubs)) == 1 and lost
+    with session_scope(db_url) as session:
+        # The retry waits until the first attempt cannot still be in flight.
+        session.execute(
+            text(
+                "update notifications set last_attempt_at = last_attempt_at - interval '3 minutes'"
+            )
+        )
+        session.execute(update(Job).where(Job.kind == POST_DIGEST).values(run_at=func.now()))
+    drain(db_url, setup)
+
+    assert len(alert_posts(stubs)) == 1  # found in the channel's history, not posted again
+    assert len(stubs.slack_calls("conversations.history")) == 1
+    assert statuses(db_url) == [("meeting_requested", "sent")]
+    with session_scope(db_url) as session:
+        job = session.execute(select(Job).where(Job.kind == POST_DIGEST)).scalar_one()
+        assert job.status == "done"
+
+
 def test_alerts_off_posts_nothing(
     db_url: str, setup: dict[str, Any], service: Service, stubs: Stubs
 ) -> None:
