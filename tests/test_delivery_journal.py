@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 from pytest_httpserver import HTTPServer
 from sqlalchemy import func, select, update
+from werkzeug import Request, Response
 
 from sender_service.booking import is_meeting_booked
 from sender_service.credentials import cipher, store_secret
@@ -29,8 +30,9 @@ from sender_service.db.models import (
 )
 from sender_service.ingest import journal
 from sender_service.ingest.events import Event, PayloadError
+from sender_service.ingest.journal_jobs import REPORT_HELD
 from sender_service.ingest.platforms import READERS, Target
-from sender_service.jobs import schedule
+from sender_service.jobs import queue, schedule
 from sender_service.jobs.worker import Worker
 from sender_service.services import Services
 from sender_service.settings import SettingsError, load_settings
@@ -315,6 +317,42 @@ def test_one_slack_message_a_day_while_deliveries_are_held(db_url, ws, stubs):
             "sent",
             "C-REPORTS",
         )
+
+
+def test_a_held_notice_whose_answer_was_lost_is_found_in_the_channel_not_posted_again(
+    db_url, ws, stubs
+):
+    stubs.slack_history_from_posts = True
+    lost: list[str] = []
+
+    def lose_the_answer(req: Request) -> Response | None:
+        # Slack took the post (it is in the channel) but its answer never arrived.
+        if lost:
+            return None
+        lost.append(req.path)
+        return Response("upstream timed out", status=504)
+
+    stubs.slack_fault = lose_the_answer
+    with session_scope(db_url) as session:
+        journal.add(session, journal.Entry("calendly", ws["id"], b"{}", {}), "held")
+        queue.enqueue(session, REPORT_HELD, {"day": "2026-11-30"})
+    drain(db_url, stubs)
+    assert len(stubs.slack_posts()) == 1 and lost
+    with session_scope(db_url) as session:
+        # The retry, once the first attempt cannot still be in flight.
+        session.execute(
+            update(Notification).values(
+                last_attempt_at=Notification.last_attempt_at - timedelta(minutes=3)
+            )
+        )
+        session.execute(update(Job).values(run_at=func.now()))
+    drain(db_url, stubs)
+    assert len(stubs.slack_posts()) == 1
+    assert len(stubs.slack_calls("conversations.history")) == 1
+    with session_scope(db_url) as session:
+        note = session.execute(select(Notification)).scalar_one()
+        assert (note.status, note.attempts) == ("sent", 2)
+        assert session.execute(select(Job.status)).scalar_one() == "done"
 
 
 @pytest.mark.parametrize("raw", ["0", "a week", "-3"])

@@ -2,8 +2,8 @@
 
 Retention deletes rows older than `WEBHOOK_JOURNAL_RETENTION_DAYS`, except held ones (kept
 until replayed or discarded). Once a day each workspace with held deliveries and a report
-channel gets one Slack message saying how many and how to replay them; a `notifications` row
-per workspace and day makes a retried job post at most once.
+channel gets one Slack message saying how many and how to replay them, once
+(`notify.post_once`).
 """
 
 from __future__ import annotations
@@ -13,13 +13,12 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from sender_service.db.models import Notification, WebhookDelivery, Workspace
+from sender_service.db.models import WebhookDelivery, Workspace
 from sender_service.ingest import journal
 from sender_service.jobs.handlers import handler
-from sender_service.notify.slack import make_client, post_message
+from sender_service.notify.post_once import post_once
 from sender_service.services import Services
 
 log = logging.getLogger(__name__)
@@ -40,9 +39,10 @@ def prune_journal(session: Session, payload: dict[str, Any]) -> None:
 def held_text(name: str, count: int) -> str:
     noun = "delivery is" if count == 1 else "deliveries are"
     return (
-        f"*{name}*: {count} webhook {noun} held — valid, but no reader could use them, so "
-        "nothing was stored yet. See them with `replyline webhooks held`; after a fix, "
-        "`replyline webhooks replay --held` stores them (or `webhooks discard` drops them)."
+        f"*{name}*: {count} webhook {noun} held — valid, but not stored yet (no reader could "
+        "use them, or they came from an email platform the workspace has left). See them with "
+        "`replyline webhooks held`; after a fix, `replyline webhooks replay --held` stores "
+        "them (or `webhooks discard` drops them)."
     )
 
 
@@ -59,22 +59,13 @@ def report_held(session: Session, payload: dict[str, Any]) -> None:
         )
         .group_by(Workspace.id)
     ).all()
-    if not rows:
-        return
-    client = make_client(services.settings)
     for workspace_id, name, channel, count in rows:
         assert channel is not None
-        key = f"{NOTIFICATION_KIND}:{workspace_id}:{day}"
-        session.execute(
-            insert(Notification)
-            .values(workspace_id=workspace_id, kind=NOTIFICATION_KIND, dedupe_key=key)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        post_once(
+            services,
+            workspace_id=workspace_id,
+            kind=NOTIFICATION_KIND,
+            dedupe_key=f"{NOTIFICATION_KIND}:{workspace_id}:{day}",
+            channel=channel,
+            text=held_text(name, count),
         )
-        note = session.execute(
-            select(Notification).where(Notification.dedupe_key == key).with_for_update()
-        ).scalar_one()
-        if note.status == "sent":
-            continue
-        # A SlackError fails the job, which is retried; the row stays pending until it went.
-        note.slack_ts = post_message(client, channel, held_text(name, count), [])
-        note.slack_channel, note.status, note.sent_at = channel, "sent", datetime.now(UTC)

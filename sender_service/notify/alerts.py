@@ -26,7 +26,6 @@ from sender_service.db.models import (
     EmailCampaign,
     Lead,
     Message,
-    Notification,
     ReplyAlert,
     Workspace,
 )
@@ -34,6 +33,7 @@ from sender_service.definitions import NEGATIVE_SENTIMENTS
 from sender_service.jobs import queue
 from sender_service.jobs.handlers import handler
 from sender_service.notify import slack
+from sender_service.notify.post_once import post_once
 from sender_service.services import Services
 
 POST_ALERT: Final = "post_reply_alert"
@@ -165,10 +165,6 @@ def _marker(alert_id: uuid.UUID) -> str:
     return f"alert:{alert_id}"
 
 
-def _digest_marker(notification_id: uuid.UUID) -> str:
-    return f"digest:{notification_id}"
-
-
 @handler(POST_ALERT)
 def post_alert(session: Session, payload: dict[str, Any]) -> None:
     """Post one alert unless the lead had one within the hour. Slack's failures fail the job,
@@ -259,27 +255,7 @@ def post_digest(session: Session, payload: dict[str, Any]) -> None:
         _post_day(services, workspace_id, day)
 
 
-# Longer than a Slack call can take (10 s timeout, a few retries): an attempt started less
-# than this ago may still be in flight.
-IN_FLIGHT: Final = timedelta(minutes=2)
-
-
-class DigestInFlight(RuntimeError):
-    """Another attempt at the same digest may be posting it now."""
-
-
-@dataclass(frozen=True)
-class _Claim:
-    note_id: uuid.UUID
-    channel: str
-    text: str
-    retry_since: datetime | None  # an earlier attempt's start: it may have posted
-    alert_ids: list[uuid.UUID]
-
-
-def _claim_day(services: Services, workspace_id: uuid.UUID, day: date) -> _Claim | None:
-    """Record the attempt on the day's `notifications` row (committed before Slack is called,
-    so a retry knows an earlier attempt may have posted); None when there is nothing to post."""
+def _post_day(services: Services, workspace_id: uuid.UUID, day: date) -> None:
     with session_scope(services.url) as own:
         workspace = own.get_one(Workspace, workspace_id)
         zone = ZoneInfo(workspace.timezone)
@@ -301,59 +277,20 @@ def _claim_day(services: Services, workspace_id: uuid.UUID, day: date) -> _Claim
             .all()
         )
         views = [_view(own, alert, services.settings.public_base_url) for alert in alerts]
-        if not views or not workspace.alerts_channel:
-            return None
-        key = f"{DIGEST_NOTIFICATION}:{workspace.id}:{day}"
-        own.execute(
-            insert(Notification)
-            .values(workspace_id=workspace.id, kind=DIGEST_NOTIFICATION, dedupe_key=key)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"])
-        )
-        note = own.execute(
-            select(Notification).where(Notification.dedupe_key == key).with_for_update()
-        ).scalar_one()
-        if note.status == "sent":
-            return None
-        now = datetime.now(UTC)
-        if note.last_attempt_at is not None and now - note.last_attempt_at < IN_FLIGHT:
-            # Another job for the same day (one queued before digests were per workspace)
-            # may be posting right now: the queue retries this one once it is over.
-            raise DigestInFlight(f"the {day} digest was being posted at {note.last_attempt_at}")
-        claim = _Claim(
-            note.id,
-            note.slack_channel or workspace.alerts_channel,
-            digest_text(workspace.name, day, views) + f"\n{_digest_marker(note.id)}",
-            note.last_attempt_at,
-            [alert.id for alert in alerts],
-        )
-        note.slack_channel, note.last_attempt_at = claim.channel, now
-        note.attempts += 1
-    return claim
-
-
-def _post_day(services: Services, workspace_id: uuid.UUID, day: date) -> None:
-    claim = _claim_day(services, workspace_id, day)
-    if claim is None:
+        name, channel = workspace.name, workspace.alerts_channel
+    if not views or not channel:
         return
-    marker = _digest_marker(claim.note_id)
-    ts = None
-    if claim.retry_since is not None:
-        ts = slack.find_message(
-            services.slack, claim.channel, marker, claim.retry_since.timestamp() - 5
-        )
-    if ts is None:
-        try:
-            ts = slack.post_message(services.slack, claim.channel, claim.text, [])
-        except slack.SlackRefused:
-            # Surely not posted: the retry need not look first.
-            with session_scope(services.url) as own:
-                own.get_one(Notification, claim.note_id).last_attempt_at = None
-            raise
+    ts = post_once(
+        services,
+        workspace_id=workspace_id,
+        kind=DIGEST_NOTIFICATION,
+        dedupe_key=f"{DIGEST_NOTIFICATION}:{workspace_id}:{day}",
+        channel=channel,
+        text=digest_text(name, day, views),
+    )
     with session_scope(services.url) as own:
-        note = own.get_one(Notification, claim.note_id)
-        note.slack_ts, note.status, note.sent_at = ts, "sent", datetime.now(UTC)
         own.execute(
             update(ReplyAlert)
-            .where(ReplyAlert.id.in_(claim.alert_ids), ReplyAlert.status == "digest")
-            .values(status="sent", slack_channel=claim.channel, slack_ts=ts)
+            .where(ReplyAlert.id.in_([alert.id for alert in alerts]))
+            .values(status="sent", slack_channel=channel, slack_ts=ts)
         )
