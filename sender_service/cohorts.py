@@ -19,12 +19,13 @@ from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import add, sub
 from typing import Any
 
 from sender_service.reports.warehouse import Marts, json_value
 from sender_service.stats import wilson_interval
 
-# What a group sums over its leads, in this order (the running totals' tuple).
+# What a lead adds to its groups' running totals, in this order (`_lead_counts`).
 _SUMMED = (
     "leads",
     "positive_leads",
@@ -37,7 +38,6 @@ _SUMMED = (
     "setter_sends",
     "sequence_sends",
 )
-_FUNNEL_COUNTS = _SUMMED[:6]
 # The marts whose rows a range filters by week (`week_start`), by response key.
 WEEKLY_MARTS = {
     "weekly": "weekly_campaign_report",
@@ -47,7 +47,7 @@ WEEKLY_MARTS = {
 
 LEADS = """
 select
-    email_campaign_id,
+    cast(email_campaign_id as varchar) as email_campaign_id,
     industry_segment,
     headcount_bucket,
     arm,
@@ -72,7 +72,11 @@ order by campaign_name, email_campaign_id
 """
 
 SENTIMENT_DAYS = """
-select email_campaign_id, sentiment, reply_date, sum(replies) as replies
+select
+    cast(email_campaign_id as varchar) as email_campaign_id,
+    sentiment,
+    reply_date,
+    sum(replies) as replies
 from marts.campaign_sentiment_counts
 where cast(workspace_id as varchar) = ?
 group by email_campaign_id, sentiment, reply_date
@@ -111,65 +115,74 @@ def percentile_cont(ordered: list[int], q: float) -> float | None:
 
 
 class _Series:
-    """One group's days, ascending, with running totals of `names` per day and the response
-    times in day order. Rows must be added in day order."""
+    """One group's days, ascending, with running totals per day (a tuple, in the order of
+    `_SUMMED` or of the caller's counts) and the response times in day order. Rows must be
+    added in day order."""
 
-    __slots__ = ("names", "days", "totals", "response_days", "responses")
+    __slots__ = ("days", "totals", "response_days", "responses")
 
-    def __init__(self, names: tuple[str, ...] = _SUMMED) -> None:
-        self.names = names
+    def __init__(self, width: int) -> None:
         self.days: list[int] = []  # date ordinals
-        self.totals: list[tuple[int, ...]] = [(0,) * len(names)]
+        self.totals: list[tuple[int, ...]] = [(0,) * width]
         self.response_days = array("l")
         self.responses = array("q")
 
-    def add(self, day: int, counts: tuple[int, ...], response: int | None) -> None:
+    def add(self, day: int, counts: tuple[int, ...], response: int | None = None) -> None:
         if self.days and self.days[-1] == day:
             base = self.totals.pop()
         else:
             self.days.append(day)
             base = self.totals[-1]
-        self.totals.append(tuple(a + b for a, b in zip(base, counts, strict=True)))
+        self.totals.append(tuple(map(add, base, counts)))
         if response is not None:
             self.response_days.append(day)
             self.responses.append(response)
 
-    def window(self, first: int, last: int) -> tuple[dict[str, int], list[int]] | None:
-        """Sums and sorted response times of the rows in [first, last]; None when none is."""
+    def sums(self, first: int, last: int) -> tuple[int, ...] | None:
+        """The totals of the rows in [first, last]; None when no row is."""
         start, end = bisect_left(self.days, first), bisect_right(self.days, last)
         if start == end:
             return None
-        sums = {
-            name: high - low
-            for name, high, low in zip(
-                self.names, self.totals[end], self.totals[start], strict=True
-            )
-        }
-        r_start = bisect_left(self.response_days, first)
-        r_end = bisect_right(self.response_days, last)
-        return sums, sorted(self.responses[r_start:r_end])
+        return tuple(map(sub, self.totals[end], self.totals[start]))
+
+    def responses_in(self, first: int, last: int) -> list[int]:
+        """The response times of the rows in [first, last], sorted."""
+        start = bisect_left(self.response_days, first)
+        return sorted(self.responses[start : bisect_right(self.response_days, last)])
 
 
 def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _funnel(sums: dict[str, int] | None) -> dict[str, Any]:
+_NONE = (0,) * len(_SUMMED)
+
+
+def _funnel(sums: tuple[int, ...]) -> dict[str, Any]:
     """The funnel counts and rates of campaign_kpis. In a range every lead of the cohort has
     replied (`leads` = `leads_replied`), so a reply rate says nothing: null."""
-    sums = sums or dict.fromkeys(_SUMMED, 0)
+    leads, positive, meetings, booked, booked_positive, booked_meetings = sums[:6]
     return {
-        "leads": sums["leads"],
-        "leads_replied": sums["leads"],
-        **{name: sums[name] for name in _FUNNEL_COUNTS[1:]},
+        "leads": leads,
+        "leads_replied": leads,
+        "positive_leads": positive,
+        "meetings_requested_leads": meetings,
+        "booked_leads": booked,
+        "booked_positive_leads": booked_positive,
+        "booked_meeting_requested_leads": booked_meetings,
         "reply_rate": None,
-        "positive_rate": _ratio(sums["positive_leads"], sums["leads"]),
-        "meeting_request_rate": _ratio(sums["meetings_requested_leads"], sums["positive_leads"]),
-        "booking_rate": _ratio(sums["booked_positive_leads"], sums["positive_leads"]),
-        "booked_per_meeting_requested": _ratio(
-            sums["booked_meeting_requested_leads"], sums["meetings_requested_leads"]
-        ),
+        "positive_rate": _ratio(positive, leads),
+        "meeting_request_rate": _ratio(meetings, positive),
+        "booking_rate": _ratio(booked_positive, positive),
+        "booked_per_meeting_requested": _ratio(booked_meetings, meetings),
     }
+
+
+def _series(groups: dict[Any, _Series], key: Any, width: int = len(_SUMMED)) -> _Series:
+    series = groups.get(key)
+    if series is None:
+        groups[key] = series = _Series(width)
+    return series
 
 
 class CohortIndex:
@@ -182,37 +195,49 @@ class CohortIndex:
             {k: json_value(v) for k, v in row.items()}
             for row in marts.query(CAMPAIGN_LIST, ws).rows
         ]
-        self.by_campaign: dict[str, _Series] = {}
-        self.by_segment: dict[tuple[str, str, Any], _Series] = {}
-        self.by_arm: dict[str, _Series] = {}
+        by_campaign: dict[str, _Series] = {}
+        by_segment: dict[tuple[str, str, str], _Series] = {}
+        by_arm: dict[str, _Series] = {}
         for row in marts.query(LEADS, ws).rows:
             counts = _lead_counts(row)
             day = row["first_reply_date"].toordinal()
             response = row["response_seconds"]
             campaign = row["email_campaign_id"]
             if campaign is not None:
-                campaign = str(campaign)
-                keys = (
+                _series(by_campaign, campaign).add(day, counts, response)
+                for segment in (
                     (campaign, "industry", row["industry_segment"]),
                     (campaign, "headcount_bucket", row["headcount_bucket"]),
-                )
-                self.by_campaign.setdefault(campaign, _Series()).add(day, counts, response)
-                for segment in keys:
-                    self.by_segment.setdefault(segment, _Series()).add(day, counts, response)
+                ):
+                    _series(by_segment, segment).add(day, counts, response)
             if row["arm"] is not None:
-                self.by_arm.setdefault(row["arm"], _Series()).add(day, counts, response)
+                _series(by_arm, row["arm"]).add(day, counts, response)
+        self.by_campaign = by_campaign
+        # In the order the answer lists them, with the columns that never change.
+        self.segments = [
+            (
+                {
+                    "workspace_id": self.workspace_id,
+                    "email_campaign_id": campaign,
+                    "segment_type": kind,
+                    "segment_value": value,
+                },
+                by_segment[(campaign, kind, value)],
+            )
+            for campaign, kind, value in sorted(by_segment)
+        ]
+        self.arms = sorted(by_arm.items())
         self.weekly: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         for key, mart in WEEKLY_MARTS.items():
-            rows = marts.table(mart).rows
             self.weekly[key] = [
                 (r["week_start"].toordinal(), {k: json_value(v) for k, v in r.items()})
-                for r in rows
+                for r in marts.table(mart).rows
             ]
         self.sentiments: dict[tuple[str, str], _Series] = {}
         for row in marts.query(SENTIMENT_DAYS, ws).rows:
-            label = (str(row["email_campaign_id"]), row["sentiment"])
-            self.sentiments.setdefault(label, _Series(("replies",))).add(
-                row["reply_date"].toordinal(), (int(row["replies"]),), None
+            label = (row["email_campaign_id"], row["sentiment"])
+            _series(self.sentiments, label, 1).add(
+                row["reply_date"].toordinal(), (int(row["replies"]),)
             )
 
     def weeks(self, key: str, first: date, last: date) -> list[dict[str, Any]]:
@@ -238,14 +263,14 @@ class CohortIndex:
         first, last = date_range.start.toordinal(), date_range.end.toordinal()
         rows: list[dict[str, Any]] = []
         for (campaign, sentiment), series in self.sentiments.items():
-            found = series.window(first, last)
-            if found is not None:
+            sums = series.sums(first, last)
+            if sums is not None:
                 rows.append(
                     {
                         "workspace_id": self.workspace_id,
                         "email_campaign_id": campaign,
                         "sentiment": sentiment,
-                        "replies": found[0]["replies"],
+                        "replies": sums[0],
                     }
                 )
         rows.sort(key=lambda r: (r["email_campaign_id"], -r["replies"], r["sentiment"]))
@@ -256,13 +281,16 @@ class CohortIndex:
         rows = []
         for campaign in self.campaigns:
             series = self.by_campaign.get(campaign["email_campaign_id"])
-            found = series.window(first, last) if series is not None else None
-            sums, responses = found if found is not None else (None, [])
+            sums = series.sums(first, last) if series is not None else None
+            responses = series.responses_in(first, last) if series and sums else []
+            sums = sums or _NONE
             rows.append(
                 {
                     **campaign,
                     **_funnel(sums),
-                    **{k: sums[k] if sums else 0 for k in _SUMMED[-3:]},
+                    "ai_sends": sums[7],
+                    "setter_sends": sums[8],
+                    "sequence_sends": sums[9],
                     "median_first_response_seconds": percentile_cont(responses, 0.5),
                 }
             )
@@ -270,36 +298,27 @@ class CohortIndex:
 
     def _segments(self, first: int, last: int) -> list[dict[str, Any]]:
         rows = []
-        for (campaign, kind, value), series in self.by_segment.items():
-            found = series.window(first, last)
-            if found is not None:
-                rows.append(
-                    {
-                        "workspace_id": self.workspace_id,
-                        "email_campaign_id": campaign,
-                        "segment_type": kind,
-                        "segment_value": value,
-                        **_funnel(found[0]),
-                        "median_first_response_seconds": percentile_cont(found[1], 0.5),
-                    }
-                )
-        rows.sort(key=lambda r: (r["email_campaign_id"], r["segment_type"], r["segment_value"]))
+        for head, series in self.segments:
+            sums = series.sums(first, last)
+            if sums is not None:
+                median = percentile_cont(series.responses_in(first, last), 0.5)
+                rows.append({**head, **_funnel(sums), "median_first_response_seconds": median})
         return rows
 
     def _arms(self, first: int, last: int) -> list[dict[str, Any]]:
         rows = []
-        for arm in sorted(self.by_arm):
-            found = self.by_arm[arm].window(first, last)
-            if found is not None:
-                sums, responses = found
+        for arm, series in self.arms:
+            sums = series.sums(first, last)
+            if sums is not None:
+                responses = series.responses_in(first, last)
                 row = {
                     "workspace_id": self.workspace_id,
                     "arm": arm,
-                    "positive_leads": sums["positive_leads"],
-                    "responded_leads": sums["responded_leads"],
+                    "positive_leads": sums[1],
+                    "responded_leads": sums[6],
                     "median_response_seconds": percentile_cont(responses, 0.5),
                     "p90_response_seconds": percentile_cont(responses, 0.9),
-                    "booked_leads": sums["booked_leads"],
+                    "booked_leads": sums[3],
                 }
                 rows.append(with_booking_interval(row))
         return rows
