@@ -66,6 +66,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "correct horse battery staple"
+SETTERS = {"sam@agency.test", "sid@agency.test"}
+WAITING = ("dana@prospect.io", "omar@northwind.io")  # the two replies the flow makes wait
 SCREENSHOTS = project_root() / "var" / "screenshots"
 
 pytestmark = pytest.mark.skipif(
@@ -361,6 +363,40 @@ def test_pages_end_to_end(
     expect(item).to_contain_text("asks about a Tuesday slot")
     expect(item.locator("[data-testid=confidence]")).to_have_text("0.62")
     expect(item.locator("[data-testid=waited]")).to_have_text("42 min")
+
+    # Both waiting leads went to a setter; "Assigned to me" keeps a setter's own, and
+    # reassigning Omar moves him from his setter's list to the other's.
+    def owners() -> dict[str, str]:
+        with session_scope(url) as session:
+            rows = session.execute(
+                select(Lead.email, User.email)
+                .join(User, User.id == Lead.assigned_user_id)
+                .where(Lead.workspace_id == ws_a, Lead.email.in_(WAITING))
+            ).all()
+        return {str(lead): setter for lead, setter in rows}
+
+    before = owners()
+    assert set(before) == set(WAITING) and set(before.values()) <= SETTERS
+    sam.get_by_test_id("assigned-to-me").click()
+    expect(sam.get_by_test_id("assigned-to-me")).to_have_attribute("aria-current", "page")
+    mine = sam.locator("article.queue-item")
+    expect(mine).to_have_count(sum(who == "sam@agency.test" for who in before.values()))
+    for assigned in mine.all():
+        expect(assigned.get_by_test_id("assignee")).to_have_text("sam@agency.test")
+    old, new = before["omar@northwind.io"], (SETTERS - {before["omar@northwind.io"]}).pop()
+    sam.goto(f"/review?workspace={ws_a}")
+    omar = sam.locator("article.queue-item", has_text="Omar Haddad")
+    omar.get_by_label("Reassign to").select_option(label=new)
+    omar.get_by_role("button", name="Reassign").click()
+    expect(sam.get_by_role("status")).to_contain_text("Reassigned")
+    expect(omar.get_by_test_id("assignee")).to_have_text(new)
+    assert owners()["omar@northwind.io"] == new
+    for email, listed in ((new, 1), (old, 0)):
+        setter = sign_in(browser, service, email)
+        setter.goto(f"/review?workspace={ws_a}&mine=1")
+        expect(setter.locator("article.queue-item", has_text="Omar Haddad")).to_have_count(listed)
+        setter.context.close()
+
     sid = sign_in(browser, service, "sid@agency.test")
     sid.goto(f"/review?workspace={ws_a}")  # a second setter opens the same draft
 
