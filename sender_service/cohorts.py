@@ -8,8 +8,8 @@ overlap the range; sentiment counts sum the reply days in it.
 
 Each group (campaign, campaign × segment, arm) keeps its leads in first-reply order with
 running totals, so a range's counts are two bisections and a subtraction, and its median and
-p90 a sort of the range's response times alone. A DuckDB aggregation per request cost the
-API ~10 ms of CPU per ranged answer; this costs well under one (`bench analytics`).
+p90 a sort of the range's response times alone. Six DuckDB selects per request cost ~15× the
+CPU of this per ranged answer (README, `bench analytics`).
 """
 
 from __future__ import annotations
