@@ -6,7 +6,11 @@ machine's cores) and 8 client threads each holding a keep-alive connection. Targ
 
 Two runs: all time (the answer is cached per published file after the first request), then
 with a date range that differs on every request (hundreds of distinct ranges, more than the
-cache holds), so each answer is a fresh cohort aggregation over `marts.lead_funnel`.
+answer cache holds), so each answer is a fresh cohort aggregation.
+
+`BENCH_BASELINE=<checkout>` (a git checkout, e.g. `git archive main | tar -x -C DIR`) serves
+the same two runs first with that checkout's code, on the same warehouse in the same run, so
+the figures compare under the same load.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -85,41 +91,61 @@ def main() -> None:
             with session_scope(url) as session:
                 user = add_member(session, "bench-viewer@example.test", workspace, "viewer")[0]
                 token = issue_token(session, user)[1]
-            port = free_port()
-            gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-            service = subprocess.Popen(
-                [
-                    gunicorn,
-                    "-c",
-                    "gunicorn.conf.py",
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "2",
-                    "--threads",
-                    "4",
-                    "sender_service.app:create_app()",
-                ],
-                env=env,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
             ranged = _ranged_paths(Path(env["WAREHOUSE_PATH"]), workspace)
-            try:
-                wait_until_healthy(port, timeout=60)
-                path = f"/api/analytics/campaigns?workspace_id={workspace}"
-                warm: list[float] = []
-                # Warm-up: the first request per worker reads the marts; the answer is then
-                # cached per published file (a refresh is a miss), as in production.
-                _client(port, [path], token, warm, [])
-                _run(port, [path], token, "all time", f"first (uncached) {warm[0] * 1000:.1f} ms")
-                _run(port, ranged, token, "a range", f"{len(ranged)} distinct ranges")
-            finally:
-                service.terminate()
-                service.wait(15)
+            path = f"/api/analytics/campaigns?workspace_id={workspace}"
+            baseline = os.environ.get("BENCH_BASELINE")
+            for label, code in ([("baseline", baseline)] if baseline else []) + [
+                ("candidate", None)
+            ]:
+                with _service(env, code) as port:
+                    print(f"-- {label}: {code or 'this checkout'}; load {_load()}", flush=True)
+                    warm: list[float] = []
+                    # Warm-up: the first request per worker reads the marts; the answer is
+                    # then cached per published file (a refresh is a miss), as in production.
+                    _client(port, [path], token, warm, [])
+                    note = f"first (uncached) {warm[0] * 1000:.1f} ms"
+                    _run(port, [path], token, "all time", note)
+                    _run(port, ranged, token, "a range", f"{len(ranged)} distinct ranges")
     finally:
         with psycopg.connect(server, autocommit=True) as admin:
             admin.execute(f'drop database if exists "{name}" with (force)')
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+@contextmanager
+def _service(env: dict[str, str], code: str | None) -> Iterator[int]:
+    """gunicorn as in production (2 workers × 4 threads on this machine's 2 cores) serving
+    this checkout, or `code`'s: its directory first on the path, ahead of the editable install."""
+    port = free_port()
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    run_env = {**env, "PYTHONPATH": code} if code else env
+    service = subprocess.Popen(
+        [
+            gunicorn,
+            "-c",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+            "--threads",
+            "4",
+            "sender_service.app:create_app()",
+        ],
+        env=run_env,
+        cwd=code,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until_healthy(port, timeout=60)
+        yield port
+    finally:
+        service.terminate()
+        service.wait(15)
 
 
 def _ranged_paths(warehouse: Path, workspace: uuid.UUID) -> list[str]:
@@ -160,7 +186,8 @@ def _run(port: int, paths: list[str], token: str, label: str, note: str) -> None
         f"analytics endpoint, {label}, {CLIENTS} clients × {REQUESTS_PER_CLIENT} requests: "
         f"p50 {p50:.1f} ms, p95 {p95:.1f} ms (target < {TARGET_P95_MS:.0f} ms: "
         f"{'met' if p95 < TARGET_P95_MS else 'MISSED'}), "
-        f"{len(latencies) / wall:.0f} req/s, errors {len(errors)}; {note}"
+        f"{len(latencies) / wall:.0f} req/s, errors {len(errors)}; {note}; load {_load()}",
+        flush=True,
     )
 
 

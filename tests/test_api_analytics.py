@@ -445,3 +445,25 @@ def test_a_new_published_warehouse_is_read_at_once(world: World, tmp_path: Path)
         con.execute("delete from marts.campaign_kpis")
     os.replace(tmp_path / "build.duckdb", published)
     assert client.get(path, headers=auth(world, "viewer")).get_json()["campaigns"] == []
+
+
+def test_a_range_reads_the_new_published_warehouse_at_once(world: World, tmp_path: Path) -> None:
+    """Ranged answers come from a per-file index of the marts; a refresh is a new index."""
+    published = tmp_path / "warehouse.duckdb"
+    shutil.copy(world.warehouse, published)
+    app = create_app({"DATABASE_URL": world.url, "WAREHOUSE_PATH": str(published)})
+    client = app.test_client()
+    october = f"/api/analytics/campaigns?workspace_id={world.a}&from=2026-10-01&to=2026-10-31"
+    first = client.get(october, headers=auth(world, "viewer")).get_json()
+    assert sum(r["leads"] for r in first["campaigns"]) > 0 and first["segments"]
+    shutil.copy(world.warehouse, tmp_path / "build.duckdb")
+    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
+        con.execute("delete from marts.lead_funnel")
+        con.execute("delete from marts.campaign_sentiment_counts")
+    os.replace(tmp_path / "build.duckdb", published)
+    after = client.get(october, headers=auth(world, "viewer")).get_json()
+    assert [r["email_campaign_id"] for r in after["campaigns"]] == [
+        r["email_campaign_id"] for r in first["campaigns"]
+    ]
+    assert all(r["leads"] == 0 for r in after["campaigns"])
+    assert after["segments"] == [] and after["ai_vs_setter"] == [] and after["sentiments"] == []

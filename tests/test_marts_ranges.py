@@ -269,6 +269,132 @@ def test_sentiment_counts_sum_the_replies_of_the_range(world: World) -> None:
         assert got == {(r["email_campaign_id"], r["sentiment"]): r["replies"] for r in expected}
 
 
+# What the ranged answer must equal: DuckDB's own aggregation of the range's lead_funnel rows.
+DUCKDB_COHORT = """
+select
+    cast(email_campaign_id as varchar) as campaign,
+    industry_segment,
+    headcount_bucket,
+    arm,
+    grouping(email_campaign_id, industry_segment, headcount_bucket, arm) as grouping_id,
+    count(*) as leads,
+    count(case when is_positive then 1 end) as positive_leads,
+    count(case when is_booked then 1 end) as booked_leads,
+    count(case when is_booked and is_meeting_requested then 1 end)
+        as booked_meeting_requested_leads,
+    percentile_cont(0.5) within group (order by response_seconds) as median,
+    percentile_cont(0.9) within group (order by response_seconds) as p90,
+    sum(ai_sends) as ai_sends
+from marts.lead_funnel
+where cast(workspace_id as varchar) = ? and first_reply_date between ? and ?
+group by grouping sets (
+    (email_campaign_id), (email_campaign_id, industry_segment),
+    (email_campaign_id, headcount_bucket), (arm)
+)
+"""
+
+
+def _ranges(world: World) -> list[DateRange]:
+    """Every week of the seed, a few long spans, single days and a range with no replies."""
+    import duckdb
+
+    with duckdb.connect(str(world.path), read_only=True) as con:
+        row = con.execute(
+            "select min(first_reply_date), max(first_reply_date) from marts.lead_funnel"
+        ).fetchone()
+    assert row is not None
+    first, last = row
+    spans = [
+        DateRange(first + timedelta(days=d), first + timedelta(days=d + 6))
+        for d in range(0, (last - first).days + 1, 7)
+    ]
+    spans += [DateRange(first, last), DateRange(first + timedelta(days=9), last), OCTOBER]
+    spans += [DateRange(first + timedelta(days=d), first + timedelta(days=d)) for d in (0, 5, 20)]
+    return [*spans, DateRange(date(2020, 1, 1), date(2020, 1, 31))]
+
+
+def test_every_range_equals_duckdbs_own_aggregation(world: World) -> None:
+    """Segments, arms, medians and p90s (which Postgres above does not check) are what
+    DuckDB computes over the same rows, to the last bit, for ranges all over the seed."""
+    import duckdb
+
+    checked = 0
+    with duckdb.connect(str(world.path), read_only=True) as con:
+        for workspace in _workspaces(world):
+            for span in _ranges(world):
+                cursor = con.execute(DUCKDB_COHORT, (str(workspace), span.start, span.end))
+                columns = [d[0] for d in cursor.description or []]
+                groups = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+                document = campaign_analytics(world.path, workspace, date_range=span)
+                segments = {
+                    (r["email_campaign_id"], r["segment_type"], r["segment_value"]): r
+                    for r in document["segments"]
+                }
+                campaigns = {r["email_campaign_id"]: r for r in document["campaigns"]}
+                arms = {r["arm"]: r for r in document["ai_vs_setter"]}
+                expected_segments = 0
+                for g in groups:
+                    if g["campaign"] is None and g["grouping_id"] != 0b1110:
+                        continue  # a lead of no campaign counts in its arm only
+                    if g["grouping_id"] == 0b0111:  # campaign
+                        row = campaigns[g["campaign"]]
+                        assert row["ai_sends"] == g["ai_sends"]
+                    elif g["grouping_id"] == 0b1110:  # arm
+                        if g["arm"] is None:
+                            continue
+                        row = arms[g["arm"]]
+                        assert row["p90_response_seconds"] == g["p90"]
+                        assert row["median_response_seconds"] == g["median"]
+                        assert row["booked_leads"] == g["booked_leads"]
+                        assert row["positive_leads"] == g["positive_leads"]
+                        continue
+                    else:
+                        industry = g["grouping_id"] == 0b0011
+                        kind = "industry" if industry else "headcount_bucket"
+                        value = g["industry_segment"] if industry else g["headcount_bucket"]
+                        row = segments[(g["campaign"], kind, value)]
+                        expected_segments += 1
+                    assert row["leads"] == g["leads"]
+                    assert row["positive_leads"] == g["positive_leads"]
+                    assert (
+                        row["booked_meeting_requested_leads"]
+                        == (g["booked_meeting_requested_leads"])
+                    )
+                    assert row["median_first_response_seconds"] == g["median"]
+                    checked += 1
+                assert len(segments) == expected_segments
+                in_range = {g["campaign"] for g in groups if g["grouping_id"] == 0b0111}
+                assert all(
+                    r["leads"] == 0 and r["median_first_response_seconds"] is None
+                    for campaign, r in campaigns.items()
+                    if campaign not in in_range
+                )
+    assert checked > 500
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [5074, 14729, 71067],
+        [1, 2],
+        [7],
+        [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5],
+        list(range(0, 10**6, 37)),
+    ],
+)
+def test_percentiles_interpolate_as_duckdb_does(values: list[int]) -> None:
+    import duckdb
+
+    from sender_service.cohorts import percentile_cont as cohort_percentile
+
+    for q in (0.5, 0.9):
+        (expected,) = duckdb.sql(
+            f"select percentile_cont({q}) within group (order by x) from unnest(?) t(x)",
+            params=[values],
+        ).fetchone() or (None,)
+        assert cohort_percentile(sorted(values), q) == expected  # equal, not approximately
+
+
 # -- setter_kpis ---------------------------------------------------------------------------------
 
 

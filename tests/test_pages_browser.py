@@ -66,6 +66,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PASSWORD = "correct horse battery staple"
+SETTERS = {"sam@agency.test", "sid@agency.test"}
+WAITING = ("dana@prospect.io", "omar@northwind.io")  # the two replies the flow makes wait
 SCREENSHOTS = project_root() / "var" / "screenshots"
 
 pytestmark = pytest.mark.skipif(
@@ -361,6 +363,45 @@ def test_pages_end_to_end(
     expect(item).to_contain_text("asks about a Tuesday slot")
     expect(item.locator("[data-testid=confidence]")).to_have_text("0.62")
     expect(item.locator("[data-testid=waited]")).to_have_text("42 min")
+
+    # Both waiting leads went to a setter (maybe a seeded one). Sam hands Omar to one of the two
+    # of us who does not hold him; that setter's "Assigned to me" lists exactly their leads,
+    # Omar among them, and the previous holder's no longer lists him.
+    def owners() -> dict[str, str]:
+        with session_scope(url) as session:
+            rows = session.execute(
+                select(Lead.email, User.email)
+                .join(User, User.id == Lead.assigned_user_id)
+                .where(Lead.workspace_id == ws_a, Lead.email.in_(WAITING))
+            ).all()
+        return {str(lead): setter for lead, setter in rows}
+
+    before = owners()
+    assert set(before) == set(WAITING)
+    old = before["omar@northwind.io"]
+    new = "sid@agency.test" if old != "sid@agency.test" else "sam@agency.test"
+    omar = sam.locator("article.queue-item", has_text="Omar Haddad")
+    expect(omar.get_by_test_id("assignee")).to_have_text(old)
+    omar.get_by_label("Reassign to").select_option(label=new)
+    omar.get_by_role("button", name="Reassign").click()
+    expect(sam.get_by_role("status")).to_contain_text("Reassigned")
+    expect(omar.get_by_test_id("assignee")).to_have_text(new)
+    after = owners()
+    assert after == {**before, "omar@northwind.io": new}
+    for email in SETTERS:
+        setter = sign_in(browser, service, email)
+        setter.goto(f"/review?workspace={ws_a}")
+        expect(setter.locator("article.queue-item")).to_have_count(2)
+        setter.get_by_test_id("assigned-to-me").click()
+        expect(setter.get_by_test_id("assigned-to-me")).to_have_attribute("aria-current", "page")
+        listed = setter.locator("article.queue-item")
+        expect(listed).to_have_count(sum(who == email for who in after.values()))
+        for assigned in listed.all():
+            expect(assigned.get_by_test_id("assignee")).to_have_text(email)
+        has_omar = setter.locator("article.queue-item", has_text="Omar Haddad")
+        expect(has_omar).to_have_count(1 if email == new else 0)
+        setter.context.close()
+
     sid = sign_in(browser, service, "sid@agency.test")
     sid.goto(f"/review?workspace={ws_a}")  # a second setter opens the same draft
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from sender_service.analytics import DateRange, ranged_marts, sentiment_counts
+from sender_service.cohorts import CohortIndex, DateRange
 from sender_service.db.models import GUARD_RULES
 from sender_service.experiment_verdict import format_rate, verdict
 from sender_service.reports import charts
@@ -103,10 +103,11 @@ class _Report:
         # The week's cohort (leads whose first reply came this week) and the four weeks before.
         this_week = DateRange(week, week + timedelta(days=6))
         before = DateRange(week - timedelta(weeks=4), week - timedelta(days=1))
-        self.cohort = ranged_marts(marts, this_week)
-        self.trailing = ranged_marts(marts, before)
-        self.sentiments = sentiment_counts(marts, this_week)
-        self.sentiments_before = sentiment_counts(marts, before)
+        cohorts = CohortIndex(marts)
+        self.cohort = cohorts.ranged(this_week)
+        self.trailing = cohorts.ranged(before)
+        self.sentiments = cohorts.sentiment_counts(this_week)
+        self.sentiments_before = cohorts.sentiment_counts(before)
         self.leads = marts.table("lead_booking_status", "is_positive").rows
         self.as_of = marts.as_of
         self.name = name

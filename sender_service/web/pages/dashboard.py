@@ -11,7 +11,8 @@ from typing import Any
 
 from flask import Response, render_template, request
 
-from sender_service.analytics import DateRange, ranged_marts, sentiment_counts
+from sender_service.analytics import sentiment_counts
+from sender_service.cohorts import CohortIndex, DateRange
 from sender_service.db.engine import session_scope
 from sender_service.definitions import HEADCOUNT_BUCKETS
 from sender_service.exports.chatgpt import chatgpt_export
@@ -116,14 +117,17 @@ def _numbers(member_id: Any, date_range: DateRange | None) -> dict[str, Any]:
     try:
         with open_marts(services().settings.warehouse_path, member_id) as marts:
             if date_range is not None:
-                ranged = ranged_marts(marts, date_range)
+                cohorts = CohortIndex(marts)
+                ranged = cohorts.ranged(date_range)
                 rows, arm_rows = ranged["campaigns"], ranged["ai_vs_setter"]
                 segment_rows, setter_rows = ranged["segments"], ranged["setters"]
+                sentiments = cohorts.sentiment_counts(date_range)
             else:
                 rows = marts.table("campaign_kpis").rows
                 arm_rows = marts.table("ai_vs_setter").rows
                 segment_rows = marts.table("campaign_segment_kpis").rows
                 setter_rows = marts.table("setter_kpis").rows
+                sentiments = sentiment_counts(marts)
             campaigns = sorted(rows, key=lambda r: (r["archived"], r["campaign_name"] or ""))
             totals = {
                 c: sum(int(r[c] or 0) for r in campaigns)
@@ -140,7 +144,7 @@ def _numbers(member_id: Any, date_range: DateRange | None) -> dict[str, Any]:
                 },
                 "arms": arms,
                 "segments": _segments(segment_rows),
-                "sentiments": _sentiments(sentiment_counts(marts, date_range)),
+                "sentiments": _sentiments(sentiments),
                 "setters": sorted(
                     setter_rows, key=lambda r: (str(r["week_start"]), str(r["setter_email"]))
                 )[::-1][:12],
