@@ -234,9 +234,9 @@ def _activity(
             else "true"
         )
         parts.append(
-            f"select '{t}'::text, (select max(updated_at) from public.{_ident(t)}),"
+            f"select '{t}'::text as t, (select max(updated_at) from public.{_ident(t)}) as changed,"
             f" (select max(deleted_at) from {DELETE_LOG} where table_name = '{t}'"
-            f" and row_id is null), {deleted}"
+            f" and row_id is null) as truncated, {deleted} as deleted"
         )
     rows = con.execute(_pg_query(" union all ".join(parts))).fetchall()
     return {r[0]: _Activity(sources[r[0]], r[1], r[2], bool(r[3])) for r in rows}
@@ -247,8 +247,8 @@ def _source_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[str, Fingerprin
     snapshot: the sum of each table's rows in the fingerprint log (compacted, a few rows)."""
     rows = con.execute(
         _pg_query(
-            f"select table_name, sum(rows)::int8, sum(id_checksum)::text from {FINGERPRINT_LOG}"
-            " group by table_name"
+            f"select table_name, sum(rows)::int8 as n, sum(id_checksum)::text as id_checksum"
+            f" from {FINGERPRINT_LOG} group by table_name"
         )
     ).fetchall()
     return {r[0]: Fingerprint(int(r[1]), int(r[2])) for r in rows}
@@ -506,6 +506,9 @@ def replicate(
     tables = list(tables)
     phases = phases if phases is not None else Phases()
     ensure_schema(con)
+    # `raw` promises no row order (readers sort), and keeping the scan's order costs the copy
+    # ~17 % of its CPU (measured on bench replication's full copy: 7.7 → 6.4 s).
+    con.execute("set preserve_insertion_order = false")
     con.execute("begin transaction")
     try:
         survey = _survey(con, tables, overlap, phases)
