@@ -13,6 +13,7 @@ checksums costs each write, as a ratio measured under the same load.
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import os
 import statistics
@@ -89,7 +90,7 @@ def gunicorn(app: str, env: dict[str, str]) -> Iterator[int]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_until_healthy(port)
+        wait_until_healthy(port, timeout=120)  # a worker boots in ~20 s on a busy machine
         yield port
     finally:
         proc.terminate()
@@ -130,9 +131,14 @@ def load(port: int, path: str, first: int, count: int) -> tuple[float, list[floa
     return time.perf_counter() - started, latencies
 
 
+# Each run's reply ids are new: a repeated one is a duplicate delivery (200, nothing stored).
+_FIRST_IDS = itertools.count(1, WARMUP + REQUESTS)
+
+
 def measure(port: int, path: str) -> dict[str, float]:
-    load(port, path, 1, WARMUP)
-    wall, latencies = load(port, path, WARMUP + 1, REQUESTS)
+    first = next(_FIRST_IDS)
+    load(port, path, first, WARMUP)
+    wall, latencies = load(port, path, first + WARMUP, REQUESTS)
     ordered = sorted(latencies)
     return {
         "rps": len(latencies) / wall,
