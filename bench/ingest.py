@@ -4,11 +4,16 @@ psycopg INSERT endpoint, both under gunicorn (gthread) on this machine and Postg
 The real path authenticates the workspace, streams the body under the cap, validates it with
 pydantic, upserts campaign and lead, inserts the message `on conflict do nothing` and enqueues
 the job with its NOTIFY, in one transaction. Every request carries a new reply id.
+
+The webhook also runs with the row fingerprint triggers (migration 0018_row_fingerprints)
+disabled, alternating with the normal runs: what keeping the warehouse's row counts and id
+checksums costs each write, as a ratio measured under the same load.
 """
 
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import os
 import statistics
@@ -26,12 +31,14 @@ import psycopg
 
 from bench._scratch import scratch_database
 from sender_service.db.engine import session_scope
+from sender_service.db.models import REPLICATED_TABLES
 from sender_service.local_http import free_port, wait_until_healthy
 from sender_service.workspaces import create_workspace
 
 CLIENTS = 8
 REQUESTS = 3000
 WARMUP = 300
+ROUNDS = 2  # of the webhook without, then with, the fingerprint triggers
 GUNICORN = ["--workers", "2", "--worker-class", "gthread", "--threads", "4"]
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -83,7 +90,7 @@ def gunicorn(app: str, env: dict[str, str]) -> Iterator[int]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_until_healthy(port)
+        wait_until_healthy(port, timeout=120)  # a worker boots in ~20 s on a busy machine
         yield port
     finally:
         proc.terminate()
@@ -124,9 +131,14 @@ def load(port: int, path: str, first: int, count: int) -> tuple[float, list[floa
     return time.perf_counter() - started, latencies
 
 
+# Each run's reply ids are new: a repeated one is a duplicate delivery (200, nothing stored).
+_FIRST_IDS = itertools.count(1, WARMUP + REQUESTS)
+
+
 def measure(port: int, path: str) -> dict[str, float]:
-    load(port, path, 1, WARMUP)
-    wall, latencies = load(port, path, WARMUP + 1, REQUESTS)
+    first = next(_FIRST_IDS)
+    load(port, path, first, WARMUP)
+    wall, latencies = load(port, path, first + WARMUP, REQUESTS)
     ordered = sorted(latencies)
     return {
         "rps": len(latencies) / wall,
@@ -152,6 +164,13 @@ def main() -> None:
             ),
         }
         results = {label: run() for label, run in runs.items()}
+        webhook = runs["replyline webhook"]
+        without, with_ = [], [results["replyline webhook"]]
+        for _ in range(ROUNDS):
+            _fingerprint_triggers(url, enabled=False)
+            without.append(webhook())
+            _fingerprint_triggers(url, enabled=True)
+            with_.append(webhook())
         print(
             f"{REQUESTS} POSTs after {WARMUP} warm-up, {CLIENTS} keep-alive clients, gunicorn "
             f"{' '.join(GUNICORN)}, {os.cpu_count()} CPUs, Postgres at {_where(url)}"
@@ -167,6 +186,30 @@ def main() -> None:
             f"p50 latency {real['p50'] / base['p50']:.2f}x, p99 latency "
             f"{real['p99'] / base['p99']:.2f}x (target >= 0.5x throughput, goal 0.8x)"
         )
+        rps_with = statistics.median(r["rps"] for r in with_)
+        rps_without = statistics.median(r["rps"] for r in without)
+        p50_with = statistics.median(r["p50"] for r in with_)
+        p50_without = statistics.median(r["p50"] for r in without)
+        print(
+            f"  row fingerprint triggers (medians of {len(with_)} runs with, {len(without)}"
+            f" without, alternated): {rps_with:.0f} vs {rps_without:.0f} req/s, throughput"
+            f" {rps_with / rps_without:.2f}x; p50 {p50_with:.2f} vs {p50_without:.2f} ms,"
+            f" {p50_with / p50_without:.2f}x"
+            f"\n    req/s with: {_rates(with_)}; without: {_rates(without)}"
+        )
+
+
+def _rates(runs: list[dict[str, float]]) -> str:
+    return ", ".join(f"{r['rps']:.0f}" for r in runs)
+
+
+def _fingerprint_triggers(url: str, *, enabled: bool) -> None:
+    """Switch the triggers that log each INSERT's and DELETE's fingerprint delta."""
+    action = "enable" if enabled else "disable"
+    with psycopg.connect(url) as conn:
+        for table in REPLICATED_TABLES:
+            for trigger in (f"{table}_count_inserts", f"{table}_count_deletes"):
+                conn.execute(f"alter table {table} {action} trigger {trigger}")
 
 
 def _run(app: str, env: dict[str, str], path: str) -> dict[str, Any]:

@@ -196,6 +196,45 @@ def test_a_lost_row_fails_the_check_and_the_refresh(
     assert cli_runner.invoke(cli, ["warehouse", "refresh", "--full"]).exit_code == 0
 
 
+def test_an_extra_or_substituted_row_fails_the_check(warehouse_env: Path, db_url: str) -> None:
+    """The check compares DuckDB's recount with the fingerprint Postgres's triggers kept."""
+    seed(db_url, leads=20)
+    resource = WarehouseResource()
+    assert dg.materialize([replicate_postgres], resources={"warehouse": resource}).success
+    with duckdb.connect(str(resource.files.build)) as con:
+        con.execute("insert into raw.leads select * replace (uuid() as id) from raw.leads limit 1")
+        con.execute(
+            "update raw.messages set id = uuid() where id = (select min(id) from raw.messages)"
+        )
+
+    checked = dg.materialize(
+        [replicate_postgres, raw_matches_postgres],
+        selection=dg.AssetSelection.checks(raw_matches_postgres),
+        resources={"warehouse": resource},
+        raise_on_error=False,
+    )
+    evaluations = {e.asset_key.path[-1]: e for e in checked.get_asset_check_evaluations()}
+    assert not evaluations["leads"].passed
+    assert "21 rows in the warehouse, 20 in Postgres" in (evaluations["leads"].description or "")
+    assert not evaluations["messages"].passed
+    assert "20 rows in the warehouse, 20 in Postgres, but the ids differ" in (
+        evaluations["messages"].description or ""
+    )
+    assert evaluations["email_campaigns"].passed
+
+
+def test_a_table_without_a_kept_fingerprint_stops_the_refresh(
+    warehouse_env: Path, db_url: str, cli_runner: CliRunner
+) -> None:
+    seed(db_url, leads=5)
+    with psycopg.connect(db_url) as conn:
+        conn.execute("delete from row_fingerprint_deltas where table_name = 'leads'")
+    result = refresh(cli_runner)
+    assert result.exit_code != 0
+    assert "no row fingerprint kept for leads" in result.output
+    assert not warehouse_env.exists()
+
+
 def test_unchanged_tables_are_skipped_but_a_missed_row_still_fails_the_check(
     warehouse_env: Path, db_url: str, cli_runner: CliRunner
 ) -> None:

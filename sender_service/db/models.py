@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from sqlalchemy import (
     ARRAY,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
@@ -638,6 +639,21 @@ class RowDeletion(Timestamped, Base):
     deleted_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
 
 
+class RowFingerprintDelta(Timestamped, Base):
+    """The row fingerprint log: per replicated table, the sum of its rows is the table's row
+    count and id checksum (migration 0018_row_fingerprints). Written by statement triggers, one
+    row per INSERT or DELETE statement (a TRUNCATE resets it), never updated; the warehouse
+    refresh sums it in its snapshot and compacts it (`sender_service.db.fingerprints`).
+    """
+
+    __tablename__ = "row_fingerprint_deltas"
+
+    table_name: Mapped[str] = mapped_column(Text)
+    rows: Mapped[int] = mapped_column(BigInteger)
+    # The sum of each id's first 60 bits: past int8 after a handful of rows, so numeric.
+    id_checksum: Mapped[Decimal] = mapped_column(Numeric)
+
+
 class WebhookDelivery(Timestamped, Base):
     """The delivery journal: every authenticated webhook body, verbatim, and its outcome.
 
@@ -677,10 +693,11 @@ class WorkerHeartbeat(Timestamped, Base):
 
 
 TABLES: Final[tuple[str, ...]] = tuple(Base.metadata.tables)
-# What the warehouse copies: every table but the operational bookkeeping (deletions, worker
-# heartbeats, channel alerts) and the raw delivery journal.
+# What the warehouse copies: every table but the operational bookkeeping (deletions, row
+# fingerprints, worker heartbeats, channel alerts) and the raw delivery journal.
 _NOT_REPLICATED: Final = (
     RowDeletion.__tablename__,
+    RowFingerprintDelta.__tablename__,
     WorkerHeartbeat.__tablename__,
     WebhookDelivery.__tablename__,
     ReplyAlert.__tablename__,
