@@ -6,12 +6,20 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from sqlalchemy import delete, select
 
 from sender_service.db import fingerprints, migrate
-from sender_service.db.models import REPLICATED_TABLES
+from sender_service.db.engine import session_scope
+from sender_service.db.fingerprint_jobs import COMPACT_FINGERPRINTS
+from sender_service.db.models import REPLICATED_TABLES, Job
+from sender_service.jobs import schedule
+from sender_service.jobs.worker import Worker
+from sender_service.services import Services
+from sender_service.settings import load_settings
 
 Fingerprint = tuple[int, int]
 
@@ -249,3 +257,30 @@ def test_every_replicated_table_is_tracked(db_url: str) -> None:
         for name in ("count_inserts", "count_deletes", "reset_fingerprint", "forbid_id_change"):
             assert (table, f"{table}_{name}") in triggers
     assert set(logged(db_url)) == set(REPLICATED_TABLES)
+
+
+def test_the_hourly_job_compacts_the_log_to_a_row_per_table(db_url: str) -> None:
+    ws = workspace(db_url)
+    for batch in range(3):  # three statements: three log rows for leads
+        with psycopg.connect(db_url) as conn:
+            add_leads(conn, ws, f"hourly{batch}-", 5)
+
+    def rows_per_table() -> dict[str, int]:
+        with psycopg.connect(db_url) as conn:
+            return dict(
+                conn.execute(
+                    "select table_name, count(*) from row_fingerprint_deltas group by table_name"
+                ).fetchall()
+            )
+
+    assert rows_per_table()["leads"] >= 3
+    with session_scope(db_url) as session:
+        assert schedule.enqueue_periodic(session, datetime.now(UTC)) > 0
+        # Only the compaction runs here: the rest of the slot's jobs are not this test's.
+        session.execute(delete(Job).where(Job.kind != COMPACT_FINGERPRINTS))
+    Worker(db_url, services=Services(db_url, load_settings({}))).run(drain=True)
+
+    assert set(rows_per_table().values()) == {1}
+    assert_all_match(db_url)
+    with session_scope(db_url) as session:
+        assert session.execute(select(Job.status)).scalars().all() == ["done"]

@@ -506,16 +506,17 @@ def test_periodic_jobs_are_offered_once_per_slot(
             .values(alerts_digest="daily", alerts_channel="C-ALERTS", timezone="Europe/Berlin")
         )
     with session_scope(db_url) as session:
-        # Follow-ups, one workspace's reconciliation, the journal's retention, the held report
-        # and the workspace's alerts digest of its day before.
-        assert schedule.enqueue_periodic(session, now) == 5
+        # Follow-ups, one workspace's reconciliation, the journal's retention, the fingerprint
+        # log's compaction, the held report and the workspace's alerts digest of its day before.
+        assert schedule.enqueue_periodic(session, now) == 6
     with session_scope(db_url) as session:
         assert schedule.enqueue_periodic(session, now + timedelta(seconds=40)) == 0
         # The next minute brings the follow-ups again; reconciliation waits for 10:15, the
-        # journal's retention for 11:00, the held report and the digest for tomorrow.
+        # journal's retention and the compaction for 11:00, the held report and the digest for
+        # tomorrow.
         assert schedule.enqueue_periodic(session, now + timedelta(minutes=1)) == 1
-        assert schedule.enqueue_periodic(session, now + timedelta(hours=1)) == 3
-        assert schedule.enqueue_periodic(session, now + timedelta(days=1)) == 5
+        assert schedule.enqueue_periodic(session, now + timedelta(hours=1)) == 4
+        assert schedule.enqueue_periodic(session, now + timedelta(days=1)) == 6
     drain(db_url, stubs)  # every kind runs cleanly with nothing to do
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sender_service.booking_sync.jobs import RECONCILE_BOOKINGS
+from sender_service.db.fingerprint_jobs import COMPACT_FINGERPRINTS
 from sender_service.db.models import Workspace
 from sender_service.followups.jobs import RUN_DUE_FOLLOWUPS
 from sender_service.ingest.journal_jobs import PRUNE_JOURNAL, REPORT_HELD
@@ -47,6 +48,10 @@ def enqueue_periodic(session: Session, now: datetime) -> int:
             added += 1
     slot = _slot(now, PRUNE_JOURNAL_EVERY_MINUTES)
     if queue.enqueue(session, PRUNE_JOURNAL, {}, dedupe_key=f"{PRUNE_JOURNAL}:{slot}"):
+        added += 1
+    if queue.enqueue(
+        session, COMPACT_FINGERPRINTS, {}, dedupe_key=f"{COMPACT_FINGERPRINTS}:{slot}"
+    ):
         added += 1
     day = f"{now:%Y-%m-%d}"
     if queue.enqueue(session, REPORT_HELD, {"day": day}, dedupe_key=f"{REPORT_HELD}:{day}"):
