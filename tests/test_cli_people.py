@@ -90,6 +90,24 @@ def test_token_is_shown_once_stored_hashed_and_revocable(
         assert api_tokens.authenticate(session, token + "x") is None
         assert api_tokens.authenticate(session, "garbage") is None
 
+    # Use is recorded to the minute: a second call right after writes nothing (a write per
+    # request queued a token's concurrent calls on its row).
+    with psycopg.connect(db_url) as conn:
+        (first_use,) = conn.execute("select last_used_at from api_tokens").fetchone() or (None,)
+        conn.execute("update api_tokens set last_used_at = last_used_at - interval '59 seconds'")
+    assert first_use is not None
+    with session_scope(db_url) as session:
+        assert api_tokens.authenticate(session, token) is not None
+    with psycopg.connect(db_url) as conn:
+        kept = conn.execute("select now() - last_used_at from api_tokens").fetchone()
+        conn.execute("update api_tokens set last_used_at = last_used_at - interval '2 seconds'")
+    assert kept is not None and kept[0].total_seconds() >= 59
+    with session_scope(db_url) as session:
+        assert api_tokens.authenticate(session, token) is not None
+    with psycopg.connect(db_url) as conn:
+        renewed = conn.execute("select now() - last_used_at from api_tokens").fetchone()
+    assert renewed is not None and renewed[0].total_seconds() < 30
+
     result = run(cli_runner, db_url, "token", "revoke", "--token-prefix", prefix)
     assert result.exit_code == 0, result.stderr
     with session_scope(db_url) as session:
