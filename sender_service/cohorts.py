@@ -241,7 +241,7 @@ class CohortIndex:
             )
 
     def weeks(self, key: str, first: date, last: date) -> list[dict[str, Any]]:
-        """The rows of a weekly mart whose week starts in [first, last], in the mart's order."""
+        """The rows of a weekly mart whose week starts in [first, last], in its grain's order."""
         low, high = first.toordinal(), last.toordinal()
         return [dict(row) for week, row in self.weekly[key] if low <= week <= high]
 

@@ -29,6 +29,7 @@ from sender_service.analytics import CAMPAIGN_MARTS, json_value
 from sender_service.api_tokens import issue_token
 from sender_service.app import create_app
 from sender_service.db.engine import session_scope
+from sender_service.reports.warehouse import MART_ORDER
 from sender_service.settings import load_settings
 from sender_service.users import add_member
 from tests.seeded_warehouse import refresh, seeded
@@ -115,6 +116,27 @@ def test_the_campaign_analytics_are_the_marts_rows(client: FlaskClient, world: W
     # Clean JSON: ids and dates as strings, no NaN.
     row = body["weekly"][0]
     assert uuid.UUID(row["email_campaign_id"]) and date.fromisoformat(row["week_start"])
+
+
+def test_every_list_comes_in_its_grains_order(client: FlaskClient, world: World) -> None:
+    """A dashboard or a diff of two answers sees the same order whatever order a refresh
+    stored the rows in: all time and for a range."""
+    _, everything = get(client, world, "viewer", f"/api/analytics/campaigns?workspace_id={world.a}")
+    for key, mart in CAMPAIGN_MARTS.items():
+        expected = world.marts(
+            f"select * from marts.{mart} where workspace_id = ? order by {MART_ORDER[mart]}",
+            (str(world.a),),
+        )
+        assert list(map(json.dumps, everything[key])) == list(map(json.dumps, expected)), key
+    query = f"/api/analytics/campaigns?workspace_id={world.a}&from=2026-09-01&to=2026-10-31"
+    _, ranged = get(client, world, "viewer", query)
+    for key, fields in (
+        ("weekly", ("week_start", "campaign_name", "email_campaign_id")),
+        ("draft_outcomes", ("week_start", "email_campaign_id")),
+        ("setters", ("week_start", "setter_email", "user_id")),
+    ):
+        keys = [tuple(row[f] for f in fields) for row in ranged[key]]
+        assert len(keys) > 1 and keys == sorted(keys), key
 
 
 def test_a_week_narrows_the_weekly_rows_only(client: FlaskClient, world: World) -> None:

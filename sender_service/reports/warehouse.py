@@ -32,6 +32,19 @@ def json_value(value: Any) -> Any:
     return value
 
 
+# Each mart's rows in the order of its grain (newest facts last), so every list read from the
+# marts comes out the same way whatever order a refresh happened to store them in.
+MART_ORDER: dict[str, str] = {
+    "campaign_kpis": "campaign_name, email_campaign_id",
+    "campaign_segment_kpis": "email_campaign_id, segment_type, segment_value",
+    "ai_vs_setter": "arm",
+    "weekly_campaign_report": "week_start, campaign_name, email_campaign_id",
+    "draft_outcomes": "week_start, email_campaign_id",
+    "setter_kpis": "week_start, setter_email, user_id",
+    "lead_booking_status": "lead_id",
+}
+
+
 @dataclass(frozen=True)
 class Table:
     columns: list[str]
@@ -51,6 +64,8 @@ class Marts:
         query = f"select * from marts.{name} where cast(workspace_id as varchar) = ?"
         if where:
             query += f" and {where}"
+        if name in MART_ORDER:
+            query += f" order by {MART_ORDER[name]}"
         try:
             cursor = self.con.execute(query, (str(self.workspace_id), *params))
         except duckdb.CatalogException:
