@@ -1,6 +1,8 @@
 """Slack through `slack_sdk.WebClient`: look up the reviewer, open a DM, post, find a post.
 
-The SDK's retry handlers deal with 429 (honouring Retry-After), 5xx and dropped connections.
+The SDK's retry handlers deal with 429 (honouring Retry-After), 5xx and dropped connections,
+except that a post is never sent again after a 5xx or a dropped connection: Slack may have
+posted it anyway, and only our callers can look in the channel first (`find_message`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web import SlackResponse
 
 from sender_service import metrics
@@ -40,6 +46,35 @@ def quote(text: str, limit: int = 1500) -> str:
     return "\n".join("> " + escape(line) for line in text.splitlines() or [""])
 
 
+# Calls whose unknown outcome may have changed Slack: not retried blind (a 429 still is, as
+# Slack did nothing then).
+_NOT_REPEATED = ("chat.postMessage",)
+
+
+class _NotForPosts(RetryHandler):
+    """A handler's retries, except for the calls in `_NOT_REPEATED`."""
+
+    def _can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if request.url.rstrip("/").endswith(_NOT_REPEATED):
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
+class _ServerErrorRetry(_NotForPosts, ServerErrorRetryHandler):
+    pass
+
+
+class _ConnectionErrorRetry(_NotForPosts, ConnectionErrorRetryHandler):
+    pass
+
+
 def make_client(settings: Settings) -> WebClient:
     if not settings.slack_bot_token:
         raise SlackError("SLACK_BOT_TOKEN is not set")
@@ -50,8 +85,8 @@ def make_client(settings: Settings) -> WebClient:
         timeout=10,
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=3),
-            ServerErrorRetryHandler(max_retry_count=2),
-            ConnectionErrorRetryHandler(max_retry_count=2),
+            _ServerErrorRetry(max_retry_count=2),
+            _ConnectionErrorRetry(max_retry_count=2),
         ],
     )
 
