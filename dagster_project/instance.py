@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -18,6 +19,12 @@ concurrency:
   pools:
     # The warehouse pool: one writer at a time (the file lock enforces it across processes).
     default_limit: 1
+# Runs' events in SQLite files as by default, each file's engine opened once (event_log.py).
+event_log_storage:
+  module: dagster_project.event_log
+  class: KeptEngineSqliteEventLogStorage
+  config:
+    base_dir: {runs}
 """
 
 
@@ -28,7 +35,9 @@ def dagster_home(settings: Settings | None = None) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text(DAGSTER_YAML)
+        # A JSON string is a YAML double-quoted scalar: any path, quoted right.
+        runs = json.dumps(str(home.resolve() / "history" / "runs"))
+        config.write_text(DAGSTER_YAML.format(runs=runs))
     return home.resolve()
 
 

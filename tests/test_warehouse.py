@@ -428,3 +428,34 @@ def test_dagster_home_defaults_under_var_with_telemetry_off(
     home = dagster_home()
     assert home == (tmp_path / "var" / "dagster").resolve()
     assert "enabled: false" in (home / "dagster.yaml").read_text()
+
+
+def test_runs_events_are_read_back_by_another_instance(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The instance's event log keeps its engines (event_log.py): each run's events still
+    land in its own file, which the UI's process reads, also once an engine was let go."""
+    from dagster_project import event_log
+    from dagster_project.instance import dagster_home
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(event_log, "_ENGINES", 2)  # fewer than the runs below: some evicted
+    home = dagster_home()
+
+    @dg.op
+    def say_hello() -> None:
+        dg.get_dagster_logger().info("hello from the run")
+
+    @dg.job
+    def hello() -> None:
+        say_hello()
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert isinstance(instance.event_log_storage, event_log.KeptEngineSqliteEventLogStorage)
+        runs = [hello.execute_in_process(instance=instance).run_id for _ in range(4)]
+        # The first run's file again, after its engine was evicted.
+        assert any(e.user_message == "hello from the run" for e in instance.all_logs(runs[0]))
+    with dg.DagsterInstance.from_config(str(home)) as ui:
+        for run_id in runs:
+            assert ui.get_run_by_id(run_id) is not None
+            assert any(e.user_message == "hello from the run" for e in ui.all_logs(run_id))
