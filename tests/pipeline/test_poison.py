@@ -219,10 +219,14 @@ def page_status(
 
 
 def terminate_other_backends(db_url: str) -> int:
-    """What a database restart or failover does to every open connection."""
+    """What a database restart or failover does to every open connection. Each backend is
+    waited for (up to 5 s) until it has exited, as after a restart: on a loaded machine a
+    signalled backend could otherwise still answer the next request's ping, then die under
+    its query (a race of this test, not of a restart)."""
     with psycopg.connect(db_url, autocommit=True) as conn:
         ended = conn.execute(
-            "select count(*) filter (where pg_terminate_backend(pid)) from pg_stat_activity"
+            "select count(*) filter (where pg_terminate_backend(pid, 5000))"
+            " from pg_stat_activity"
             " where datname = current_database() and pid <> pg_backend_pid()"
         ).fetchone()
     return int(ended[0]) if ended else 0
