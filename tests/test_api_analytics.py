@@ -450,39 +450,47 @@ def test_bad_export_filters_are_named(
     assert status == 400 and body["field"] == field, body
 
 
-def test_a_new_published_warehouse_is_read_at_once(world: World, tmp_path: Path) -> None:
-    """Answers are cached per published file; a refresh swaps in a new file, never stale."""
+def _client_on_a_copy(world: World, tmp_path: Path) -> FlaskClient:
+    """An app reading its own copy of the seeded warehouse (`_republish` replaces it)."""
     published = tmp_path / "warehouse.duckdb"
     shutil.copy(world.warehouse, published)
-    app = create_app({"DATABASE_URL": world.url, "WAREHOUSE_PATH": str(published)})
-    client = app.test_client()
+    return create_app({"DATABASE_URL": world.url, "WAREHOUSE_PATH": str(published)}).test_client()
+
+
+def _republish(world: World, tmp_path: Path, *statements: str) -> None:
+    """A "refresh": a new file, built beside the published one and renamed over it."""
+    build = tmp_path / "build.duckdb"
+    shutil.copy(world.warehouse, build)
+    with duckdb.connect(str(build)) as con:
+        for statement in statements:
+            con.execute(statement)
+    os.replace(build, tmp_path / "warehouse.duckdb")
+
+
+def test_a_new_published_warehouse_is_read_at_once(world: World, tmp_path: Path) -> None:
+    """Answers are cached per published file; a refresh swaps in a new file, never stale."""
+    client = _client_on_a_copy(world, tmp_path)
     path = f"/api/analytics/campaigns?workspace_id={world.a}"
     first = client.get(path, headers=auth(world, "viewer")).get_json()
     assert (
         first["campaigns"] and client.get(path, headers=auth(world, "viewer")).get_json() == first
     )
-    # A "refresh": a new file, built beside the published one and renamed over it.
-    shutil.copy(world.warehouse, tmp_path / "build.duckdb")
-    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
-        con.execute("delete from marts.campaign_kpis")
-    os.replace(tmp_path / "build.duckdb", published)
+    _republish(world, tmp_path, "delete from marts.campaign_kpis")
     assert client.get(path, headers=auth(world, "viewer")).get_json()["campaigns"] == []
 
 
 def test_a_range_reads_the_new_published_warehouse_at_once(world: World, tmp_path: Path) -> None:
     """Ranged answers come from a per-file index of the marts; a refresh is a new index."""
-    published = tmp_path / "warehouse.duckdb"
-    shutil.copy(world.warehouse, published)
-    app = create_app({"DATABASE_URL": world.url, "WAREHOUSE_PATH": str(published)})
-    client = app.test_client()
+    client = _client_on_a_copy(world, tmp_path)
     october = f"/api/analytics/campaigns?workspace_id={world.a}&from=2026-10-01&to=2026-10-31"
     first = client.get(october, headers=auth(world, "viewer")).get_json()
     assert sum(r["leads"] for r in first["campaigns"]) > 0 and first["segments"]
-    shutil.copy(world.warehouse, tmp_path / "build.duckdb")
-    with duckdb.connect(str(tmp_path / "build.duckdb")) as con:
-        con.execute("delete from marts.lead_funnel")
-        con.execute("delete from marts.campaign_sentiment_counts")
-    os.replace(tmp_path / "build.duckdb", published)
+    _republish(
+        world,
+        tmp_path,
+        "delete from marts.lead_funnel",
+        "delete from marts.campaign_sentiment_counts",
+    )
     after = client.get(october, headers=auth(world, "viewer")).get_json()
     assert [r["email_campaign_id"] for r in after["campaigns"]] == [
         r["email_campaign_id"] for r in first["campaigns"]

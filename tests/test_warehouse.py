@@ -166,6 +166,17 @@ def test_truncate_is_replicated(warehouse_env: Path, db_url: str, cli_runner: Cl
     assert contents(warehouse_env)["messages"] == []
 
 
+def _check_raw(resource: WarehouseResource) -> dict[str, dg.AssetCheckEvaluation]:
+    """Run `raw_matches_postgres` alone on the working copy as it stands: each table's result."""
+    checked = dg.materialize(
+        [replicate_postgres, raw_matches_postgres],
+        selection=dg.AssetSelection.checks(raw_matches_postgres),
+        resources={"warehouse": resource},
+        raise_on_error=False,
+    )
+    return {e.asset_key.path[-1]: e for e in checked.get_asset_check_evaluations()}
+
+
 def test_a_lost_row_fails_the_check_and_the_refresh(
     warehouse_env: Path, db_url: str, cli_runner: CliRunner
 ) -> None:
@@ -176,13 +187,7 @@ def test_a_lost_row_fails_the_check_and_the_refresh(
     with duckdb.connect(str(build)) as con:
         con.execute("delete from raw.leads where id = (select min(id) from raw.leads)")
 
-    checked = dg.materialize(
-        [replicate_postgres, raw_matches_postgres],
-        selection=dg.AssetSelection.checks(raw_matches_postgres),
-        resources={"warehouse": resource},
-        raise_on_error=False,
-    )
-    evaluations = {e.asset_key.path[-1]: e for e in checked.get_asset_check_evaluations()}
+    evaluations = _check_raw(resource)
     assert not evaluations["leads"].passed
     assert "199 rows in the warehouse, 200 in Postgres" in (evaluations["leads"].description or "")
     assert evaluations["messages"].passed
@@ -207,13 +212,7 @@ def test_an_extra_or_substituted_row_fails_the_check(warehouse_env: Path, db_url
             "update raw.messages set id = uuid() where id = (select min(id) from raw.messages)"
         )
 
-    checked = dg.materialize(
-        [replicate_postgres, raw_matches_postgres],
-        selection=dg.AssetSelection.checks(raw_matches_postgres),
-        resources={"warehouse": resource},
-        raise_on_error=False,
-    )
-    evaluations = {e.asset_key.path[-1]: e for e in checked.get_asset_check_evaluations()}
+    evaluations = _check_raw(resource)
     assert not evaluations["leads"].passed
     assert "21 rows in the warehouse, 20 in Postgres" in (evaluations["leads"].description or "")
     assert not evaluations["messages"].passed
