@@ -319,6 +319,7 @@ def test_a_worker_whose_database_is_dropped_stops(make_database, pg_server_url):
     from psycopg import sql
 
     from sender_service.db import migrate
+    from sender_service.db.urls import database_name
 
     url = make_database()
     migrate.upgrade(url)
@@ -334,7 +335,7 @@ def test_a_worker_whose_database_is_dropped_stops(make_database, pg_server_url):
     thread = threading.Thread(target=run)
     thread.start()
     time.sleep(0.5)
-    name = url.rsplit("/", 1)[-1].split("?")[0]
+    name = database_name(url)  # not the URL's last segment: a socket host is a path too
     with psycopg.connect(pg_server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("drop database {} with (force)").format(sql.Identifier(name)))
     thread.join(timeout=15)
