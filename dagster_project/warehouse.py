@@ -20,12 +20,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.resources import files as package_files
 from pathlib import Path
 
 import duckdb
 from filelock import FileLock, Timeout
-from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+from sender_service.db import postgres_scanner
 
 
 class WarehouseBusy(RuntimeError):
@@ -89,29 +89,12 @@ def writer_lock(
         lock.release()
 
 
-def postgres_scanner_path() -> Path:
-    """The postgres extension shipped in the `duckdb-extension-postgres-scanner` wheel.
-
-    LOADed from the wheel's file directly: `INSTALL postgres` would download it, and
-    `duckdb_extensions.import_extension` would copy it under ~/.duckdb first.
-    """
-    root = Path(str(package_files("duckdb_extension_postgres_scanner")))
-    return root / "extensions" / f"v{duckdb.__version__}" / "postgres_scanner.duckdb_extension"
-
-
-def libpq_conninfo(url: str) -> str:
-    """A libpq URL as the key=value string the postgres scanner's ATTACH takes."""
-    return make_conninfo("", **conninfo_to_dict(url))
-
-
 def connect(path: Path, source_url: str | None = None) -> duckdb.DuckDBPyConnection:
     """A read-write connection to `path`; with `source_url`, Postgres attached as `pg`."""
     path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path), config={"autoinstall_known_extensions": False})
     if source_url is not None:
-        con.execute(f"LOAD '{postgres_scanner_path()}'")
-        dsn = libpq_conninfo(source_url).replace("'", "''")
-        con.execute(f"ATTACH '{dsn}' AS pg (TYPE postgres, READ_ONLY)")
+        postgres_scanner.attach(con, source_url)
     return con
 
 

@@ -15,6 +15,7 @@ import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+import orjson
 import psycopg
 import pytest
 from click.testing import CliRunner
@@ -22,7 +23,9 @@ from click.testing import CliRunner
 from sender_service.api_tokens import issue_token
 from sender_service.cli import cli
 from sender_service.db.engine import session_scope
+from sender_service.db.models import Workspace
 from sender_service.exports.chatgpt import (
+    _DUCKDB_MAX_MESSAGE_BYTES,
     APPLICATION_NAME,
     LEAD_COLUMNS,
     MESSAGE_KEYS,
@@ -158,6 +161,97 @@ def test_zip_holds_leads_messages_and_readme(
     assert "Interested, Information Requested, Meeting Requested, Call Requested" in readme
     assert "Acme Agency" in readme
     assert "| sentBy | on every outbound message" in readme and "sent_by" not in readme
+
+
+_AWKWARD_TEXTS = (
+    'quote " backslash \\ slash / <b>&amp;</b>',
+    "lines\r\nand\ttabs, a bell \x07, an escape \x1b, a unit separator \x1f, a delete \x7f",
+    "accents é ü, a check ✓, an emoji 😀, line separators \u2028 \u2029",
+    "",
+)
+
+
+def _lines(z: zipfile.ZipFile) -> list[bytes]:
+    return z.read("messages.jsonl").splitlines(keepends=True)
+
+
+def test_both_writers_of_messages_jsonl_write_the_same_lines(
+    db_url: str, cli_runner: CliRunner, tmp_path: Path
+) -> None:
+    """DuckDB writes messages.jsonl unless a message is too wide for its batches; Postgres
+    then writes it. Both must write the lines orjson would: the same bytes, but for the case
+    of the hex digits in a \\u escape (JSON allows either)."""
+    with session_scope(db_url) as s:
+        ws = f.workspace(s, "Awkward", "GHL")
+        camp = f.campaign(s, ws, 'Spring "sale"')
+        named = f.lead(s, ws, camp, email="n@a.test", first_name="Zoë", last_name="O'Brien")
+        first_only = f.lead(s, ws, None, email="f@a.test", first_name="Solo")
+        unnamed = f.lead(s, ws, camp, email="u@a.test", first_name="", last_name="")
+        for minutes, text in enumerate(_AWKWARD_TEXTS):
+            f.message(s, ws, named, "inbound", minutes, subject=text, body=text)
+        f.message(s, ws, first_only, "outbound", 10, sent_by="ai", follow_up_step=2)
+        f.message(s, ws, unnamed, "inbound", 11, sentiment="Interested", subject=None)
+        workspace_id, campaign_id = ws.workspace.id, camp.id
+    with psycopg.connect(db_url) as conn:
+        # A message with no lead, and times with and without a fraction of a second.
+        conn.execute(
+            """insert into messages (workspace_id, email_campaign_id, direction, channel, body,
+                   source, external_id, occurred_at)
+               values (%s, %s, 'inbound', 'email', 'who am I', 'emailbison', 'orphan',
+                   '2025-03-03 09:30:00.120000+00')""",
+            (workspace_id, campaign_id),
+        )
+        conn.execute(
+            "update messages set occurred_at = occurred_at + interval '0.000007 second'"
+            " where workspace_id = %s and direction = 'outbound'",
+            (workspace_id,),
+        )
+
+    by_duckdb = _lines(_export(cli_runner, db_url, tmp_path, str(workspace_id)))
+    with session_scope(db_url) as s:
+        row = s.get(Workspace, workspace_id)
+        assert row is not None
+        built = f.Built(row)
+        wide = f.lead(s, built, None, email="w@a.test")
+        f.message(
+            s,
+            built,
+            wide,
+            "inbound",
+            99,
+            body="x" * (_DUCKDB_MAX_MESSAGE_BYTES + 1),
+        )
+    by_postgres = [
+        line
+        for line in _lines(_export(cli_runner, db_url, tmp_path, str(workspace_id)))
+        if b'"lead_email":"w@a.test"' not in line
+    ]
+
+    assert len(by_duckdb) == 7 and len(by_postgres) == 7
+
+    def lower_hex(line: bytes) -> bytes:
+        return re.sub(rb"\\u00([0-9A-Fa-f]{2})", lambda m: b"\\u00" + m.group(1).lower(), line)
+
+    assert by_duckdb != by_postgres  # two writers: DuckDB spells \u001b as \u001B
+    assert [lower_hex(line) for line in by_duckdb] == by_postgres
+    for line in by_postgres:
+        message = json.loads(line)
+        assert tuple(message) == MESSAGE_KEYS
+        assert line == orjson.dumps(message) + b"\n"
+    messages = [json.loads(line) for line in by_duckdb]
+    by_lead = {m["lead_email"]: m for m in messages}
+    assert [m["body"] for m in messages if m["lead_email"] == "n@a.test"] == list(_AWKWARD_TEXTS)
+    assert by_lead["n@a.test"]["lead_name"] == "Zoë O'Brien"
+    assert by_lead["f@a.test"]["lead_name"] == "Solo"
+    # concat_ws keeps empty names: two empty strings make a space, as before.
+    assert by_lead["u@a.test"]["lead_name"] == " "
+    orphan = messages[-1]
+    assert (orphan["lead_id"], orphan["campaign_id"]) == (None, str(campaign_id))
+    assert orphan["occurred_at"] == "2025-03-03T09:30:00.120000+00:00"
+    assert next(m for m in messages if m["sentBy"] == "ai")["occurred_at"] == (
+        "2025-03-03T09:10:00.000007+00:00"
+    )
+    assert by_lead["u@a.test"]["occurred_at"] == "2025-03-03T09:11:00+00:00"
 
 
 def test_workspace_never_sees_another_workspaces_rows(
