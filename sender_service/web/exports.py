@@ -8,8 +8,11 @@ the first byte propagates out of the generator and the server drops the connecti
 
 from __future__ import annotations
 
+import socket
+import struct
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +28,10 @@ bp = Blueprint("exports", __name__, url_prefix="/api/export")
 bp.register_error_handler(Exception, json_error)
 
 _TRUE, _FALSE = ("true", "1", "yes"), ("false", "0", "no")
+# The shortest time a write is given once the deadline is (nearly) reached: the chunk being
+# written when the deadline passes, as before, ends the download.
+_LAST_WRITE_SECONDS = 0.05
+_RESET_ON_CLOSE = struct.pack("ii", 1, 0)  # SO_LINGER on, zero seconds
 
 
 def _moment(name: str) -> datetime | None:
@@ -75,20 +82,47 @@ class ExportTooLong(RuntimeError):
     """The download streamed past EXPORT_MAX_SECONDS."""
 
 
-def capped(chunks: Iterator[bytes], seconds: float) -> Iterator[bytes]:
+def capped(
+    chunks: Iterator[bytes], seconds: float, sock: socket.socket | None = None
+) -> Iterator[bytes]:
     """The chunks until `seconds` have passed since the first; then an error, which aborts
     the connection (no final chunk: the client cannot take a cut zip for a whole one) and
-    closes the export's cursors. A client reading slowly cannot hold a thread for longer."""
+    closes the export's cursors. A client reading slowly cannot hold a thread for longer.
+
+    The server writes each chunk after it is yielded, and a client that stops reading blocks
+    that write however long it takes: with the connection's `sock`, each write may only
+    block until the deadline (its send times out and the server drops the connection)."""
     deadline = time.monotonic() + seconds
+    blocking = sock.gettimeout() if sock is not None else None
+    finished = False
     try:
         for chunk in chunks:
+            if sock is not None:
+                sock.settimeout(max(deadline - time.monotonic(), _LAST_WRITE_SECONDS))
             yield chunk
             if time.monotonic() > deadline:
                 raise ExportTooLong(f"the export streamed past EXPORT_MAX_SECONDS ({seconds:g} s)")
+        finished = True
     finally:
+        if sock is not None:
+            with suppress(OSError):  # already closed by the server
+                sock.settimeout(blocking)  # as the server had it, for the next request
+                if not finished:
+                    # Reset when the server closes it: what is still queued for the client
+                    # is part of a zip that can never be whole, so it is dropped, not drained.
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, _RESET_ON_CLOSE)
         close = getattr(chunks, "close", None)
         if close is not None:
             close()
+
+
+def _connection_socket() -> socket.socket | None:
+    """The client connection's socket, as gunicorn and werkzeug's server expose it."""
+    for key in ("gunicorn.socket", "werkzeug.socket"):
+        sock = request.environ.get(key)
+        if isinstance(sock, socket.socket):
+            return sock
+    return None
 
 
 @bp.get("/chatgpt")
@@ -103,7 +137,7 @@ def chatgpt() -> Any:
     # (its database URL and filters are bound above), and an abandoned download then closes
     # its cursor and transaction without a request context to unwind.
     return Response(
-        capped(iter(export), limit),
+        capped(iter(export), limit, _connection_socket()),
         mimetype="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{export.filename}"',
