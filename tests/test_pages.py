@@ -4,7 +4,9 @@ reading only, and the dashboard without a warehouse."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
+import time
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from sender_service.ingest import journal
 from sender_service.passwords import set_password
 from sender_service.settings import load_settings
 from sender_service.users import add_member
+from sender_service.web.exports import ExportTooLong
 from tests import factories
 from tests.test_sign_in import PASSWORD, _sign_in, _token
 
@@ -176,6 +179,25 @@ def test_the_pages_download_is_never_cached(world: dict[str, Any]) -> None:
     assert response.headers["Cache-Control"] == "no-store"
     with zipfile.ZipFile(io.BytesIO(response.get_data())) as archive:
         assert archive.testzip() is None and "messages.jsonl" in archive.namelist()
+
+
+def test_the_pages_download_is_capped_like_the_apis(db_url: str, world: dict[str, Any]) -> None:
+    """A page download still streaming past EXPORT_MAX_SECONDS is cut off, as the API's is."""
+    settings = world["app"].extensions["replyline_services"].settings
+    app = create_app(
+        {"DATABASE_URL": db_url, "SETTINGS": dataclasses.replace(settings, export_max_seconds=0.2)}
+    )
+    client: FlaskClient = app.test_client()
+    assert _sign_in(client, world["people"]["viewer"]).status_code == 302
+    response = client.get(f"/export/chatgpt?workspace_id={world['workspace']}", buffered=False)
+    assert response.status_code == 200
+    chunks = iter(response.response)
+    next(chunks)
+    time.sleep(0.4)  # a slow reader
+    with pytest.raises(ExportTooLong):
+        for _ in chunks:
+            pass
+    response.close()
 
 
 def test_the_dashboard_says_when_there_is_no_warehouse(world: dict[str, Any]) -> None:

@@ -116,7 +116,7 @@ def capped(
             close()
 
 
-def _connection_socket() -> socket.socket | None:
+def connection_socket() -> socket.socket | None:
     """The client connection's socket, as gunicorn and werkzeug's server expose it."""
     for key in ("gunicorn.socket", "werkzeug.socket"):
         sock = request.environ.get(key)
@@ -137,7 +137,7 @@ def chatgpt() -> Any:
     # (its database URL and filters are bound above), and an abandoned download then closes
     # its cursor and transaction without a request context to unwind.
     return Response(
-        capped(iter(export), limit, _connection_socket()),
+        capped(iter(export), limit, connection_socket()),
         mimetype="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{export.filename}"',

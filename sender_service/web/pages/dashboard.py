@@ -9,7 +9,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from flask import Response, render_template, request
+from flask import Response, current_app, render_template, request
 
 from sender_service.analytics import sentiment_counts
 from sender_service.cohorts import CohortIndex, DateRange
@@ -21,6 +21,7 @@ from sender_service.ingest import journal
 from sender_service.reports.charts import STAGES
 from sender_service.reports.warehouse import Marts, WarehouseMissingError, open_marts
 from sender_service.web.errors import ApiError
+from sender_service.web.exports import capped, connection_socket
 from sender_service.web.pages.base import (
     bp,
     chosen_member,
@@ -196,8 +197,9 @@ def export_chatgpt() -> Any:
     except ValueError as exc:
         raise ApiError(400, str(exc)) from None
     export = chatgpt_export(database_url(), workspace_id, filters=filters)
+    limit = current_app.extensions["replyline_services"].settings.export_max_seconds
     return Response(
-        iter(export),
+        capped(iter(export), limit, connection_socket()),  # capped as the API's download
         mimetype="application/zip",
         headers={
             "Content-Disposition": f'attachment; filename="{export.filename}"',
