@@ -39,6 +39,10 @@ from sender_service.db.models import RowDeletion, RowFingerprintDelta
 STATE_TABLE = "raw._replication_state"
 # How far before the watermark a run re-reads (see above); the warehouse resource's default.
 DEFAULT_OVERLAP = timedelta(minutes=5)
+# The postgres extension splits a big table's scan into `COPY`s of this many pages (default
+# 1,000): at 1M messages 48 of them became 5, and a full copy took 1.95 s instead of 2.05 s
+# (means of 9 alternated runs on bench replication's data; 5,000 pages 1.97 s, 25,000 2.14 s).
+PAGES_PER_COPY = 10_000
 DELETE_LOG = RowDeletion.__tablename__
 FINGERPRINT_LOG = RowFingerprintDelta.__tablename__
 
@@ -509,6 +513,7 @@ def replicate(
     # `raw` promises no row order (readers sort), and keeping the scan's order costs the copy
     # ~17 % of its CPU (measured on bench replication's full copy: 7.7 → 6.4 s).
     con.execute("set preserve_insertion_order = false")
+    con.execute(f"set pg_pages_per_task = {PAGES_PER_COPY}")
     con.execute("begin transaction")
     try:
         survey = _survey(con, tables, overlap, phases)
