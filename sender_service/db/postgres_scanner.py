@@ -16,8 +16,8 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 def extension_path() -> Path:
     """The postgres extension shipped in the `duckdb-extension-postgres-scanner` wheel.
 
-    LOADed from the wheel's file directly: `INSTALL postgres` would download it, and
-    `duckdb_extensions.import_extension` would copy it under ~/.duckdb first.
+    LOADed from the wheel's file directly: installing it by name would download it at run
+    time, and `duckdb_extensions.import_extension` would copy it under ~/.duckdb first.
     """
     root = Path(str(package_files("duckdb_extension_postgres_scanner")))
     return root / "extensions" / f"v{duckdb.__version__}" / "postgres_scanner.duckdb_extension"

@@ -97,9 +97,9 @@ _FILE_MODE: Final = stat.S_IFREG | 0o600  # as unzipped: personal data, for the 
 APPLICATION_NAME: Final = "replyline-export"
 # Rows per Arrow batch DuckDB hands over (about _CHUNK_BYTES of JSON lines).
 _ARROW_ROWS: Final = 256
-# DuckDB reads ahead up to its memory limit, and converts 2,048 rows at a time, so its
-# memory follows the widest messages: past this many bytes of subject and body in one
-# message, Postgres builds the lines instead (2,048 such rows and their JSON fit the limit).
+# DuckDB converts 2,048 rows at a time, so its memory follows the widest messages: past this
+# many bytes of subject and body in one message, Postgres builds the lines instead (2,048
+# such rows and their JSON fit the limit). Its result buffer is kept to a chunk or so.
 _DUCKDB_MEMORY: Final = "64MB"
 _DUCKDB_MAX_MESSAGE_BYTES: Final = 8 * 1024
 _DUCKDB_BUFFER: Final = "16KB"
@@ -223,8 +223,11 @@ class ChatGPTExport:
             conn.execute("set local jit = off")
             row = conn.execute("select pg_export_snapshot()").fetchone()
             assert row is not None
-            self._plan(conn)
-            with self._messages_source(conn, row[0]) as (jsonl, interrupt):
+            by_duckdb = self._widest_message(conn) <= _DUCKDB_MAX_MESSAGE_BYTES
+            messages_sql = self._plan(
+                conn, self._messages_query() if by_duckdb else self._messages_json_query()
+            )
+            with self._messages_source(row[0], messages_sql, by_duckdb) as (jsonl, interrupt):
                 if self.progress is not None:
                     self.progress.start(*self._counts(conn))
                 yield b""
@@ -253,22 +256,22 @@ class ChatGPTExport:
 
     @contextmanager
     def _messages_source(
-        self, conn: psycopg.Connection[Any], snapshot: str
+        self, snapshot: str, messages_sql: str, by_duckdb: bool
     ) -> Iterator[tuple[Iterator[bytes], Callable[[], None]]]:
-        """messages.jsonl's chunks, read on `snapshot`, and how to interrupt their query.
+        """messages.jsonl's chunks from `messages_sql` read on `snapshot`, and how to
+        interrupt their query.
 
         DuckDB builds the lines unless a message is so wide that its batches of 2,048 rows
         would not fit in _DUCKDB_MEMORY; then Postgres builds them, a row at a time."""
-        if self._widest_message(conn) <= _DUCKDB_MAX_MESSAGE_BYTES:
+        if by_duckdb:
             with self._duckdb_on(snapshot) as duck:
-                messages_sql = self._bound(conn, self._messages_query())
                 yield self._jsonl_by_duckdb(duck, messages_sql), duck.interrupt
         else:
             with self._connect() as other, other.transaction():
                 other.execute(sql.SQL("set transaction snapshot {}").format(sql.Literal(snapshot)))
                 other.execute("set local time zone 'UTC'")
                 other.execute("set local jit = off")
-                yield self._jsonl_by_postgres(other), other.cancel_safe
+                yield self._jsonl_by_postgres(other, messages_sql), other.cancel_safe
 
     @contextmanager
     def _duckdb_on(self, snapshot: str) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -469,17 +472,16 @@ class ChatGPTExport:
         ).fetchone()
         return (row[0] or 0) if row else 0
 
-    def _bound(self, conn: psycopg.Connection[Any], query: sql.Composed) -> str:
-        """`query` with the filters' values bound into its text."""
-        with psycopg.ClientCursor(conn) as client_side:
-            return client_side.mogrify(query, self._params())
-
-    def _plan(self, conn: psycopg.Connection[Any]) -> None:
-        """EXPLAIN the queries with the filters bound as they will be: the database refuses
-        a value (or a query) here, before the first byte, not in the middle of the zip."""
+    def _plan(self, conn: psycopg.Connection[Any], messages: sql.Composed) -> str:
+        """EXPLAIN the leads' and the `messages` query with the filters bound as they will be:
+        the database refuses a value (or a query) here, before the first byte, not in the
+        middle of the zip. Returns the messages query with its values bound into its text
+        (DuckDB and COPY take no parameters)."""
         conn.execute(sql.SQL("explain {}").format(self._leads_query()), self._params())
-        for messages in (self._messages_query(), self._messages_json_query()):
-            conn.execute(f"explain {self._bound(conn, messages)}")
+        with psycopg.ClientCursor(conn) as client_side:
+            messages_sql = client_side.mogrify(messages, self._params())
+        conn.execute(f"explain {messages_sql}")
+        return messages_sql
 
     def _counts(self, conn: psycopg.Connection[Any]) -> tuple[int, int]:
         leads = conn.execute(
@@ -584,15 +586,15 @@ class ChatGPTExport:
             for batch in batches:
                 yield self._counted(_joined(batch.column(0)), "messages", batch.num_rows)
 
-    def _jsonl_by_postgres(self, conn: psycopg.Connection[Any]) -> Iterator[bytes]:
+    def _jsonl_by_postgres(
+        self, conn: psycopg.Connection[Any], messages_sql: str
+    ) -> Iterator[bytes]:
         # COPY's CSV format with a delimiter and a quote that JSON text never holds (it
         # escapes every control character): each row comes out as its JSON text plus "\n".
-        copy_sql = sql.SQL(
-            "copy ({}) to stdout (format csv, delimiter E'\\x01', quote E'\\x02')"
-        ).format(self._messages_json_query())
+        copy_sql = f"copy ({messages_sql}) to stdout (format csv, delimiter E'\\x01', quote E'\\x02')"
         chunk = bytearray()
         rows = 0
-        with conn.cursor() as cursor, cursor.copy(copy_sql, self._params()) as copy:
+        with conn.cursor() as cursor, cursor.copy(copy_sql) as copy:
             for line in copy:
                 chunk += line
                 rows += 1
